@@ -1,0 +1,6 @@
+/** Content hashing used across slices (sha256, hex). */
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,69 @@
+/**
+ * Assembles every slice's routes into one Fastify app. Slices register
+ * themselves as plugins; this file only wires shared concerns: JSON parsing,
+ * errors, metrics, health and the OpenAPI document.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { FLYWHEEL_VERSION, MLFLOW_API_VERSION } from '../core/version.js';
+import type { AppContext } from './context.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { parseJsonBody } from './json-body.js';
+import { createMetricsRegistry, instrumentHttp } from './metrics.js';
+import { mlflowTrackingRoutes } from '../tracking/mlflow-routes.js';
+import { mlflowArtifactRoutes } from '../tracking/mlflow-artifact-routes.js';
+import { trackingRoutes } from '../tracking/routes.js';
+
+export interface BuildAppOptions {
+  logger?: boolean;
+}
+
+/** Largest JSON body accepted by any route; log-batch narrows it to MLflow's 1 MB. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    disableRequestLogging: !options.logger,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  const registry = createMetricsRegistry();
+  instrumentHttp(app, registry);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Flywheel API', version: FLYWHEEL_VERSION, description: "Flywheel's own REST API. The MLflow-compatible API lives under /api/2.0/mlflow." },
+      tags: [{ name: 'tracking', description: 'Experiments, runs, metrics, params, tags and artifacts' }],
+    },
+    // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
+    transform: ({ schema, url }) => ({ schema: url.startsWith('/api/v1/') ? schema : { ...(schema ?? {}), hide: true }, url }),
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { hide: true } }, async (_req, reply) => reply.type('text/plain').send('OK'));
+  app.get('/version', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/plain').header('x-flywheel-version', FLYWHEEL_VERSION).send(MLFLOW_API_VERSION),
+  );
+
+  await app.register(mlflowTrackingRoutes, { ctx });
+  await app.register(mlflowArtifactRoutes, { ctx });
+  await app.register(trackingRoutes, { ctx, prefix: '/api/v1' });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

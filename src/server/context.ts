@@ -1,0 +1,27 @@
+/**
+ * What every slice's routes receive: the opened stores and the services built
+ * on them. Created once per process by `openContext`, closed on shutdown.
+ */
+import type { FlywheelConfig } from '../core/config.js';
+import { openStore, type Store } from '../store/index.js';
+import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
+import { TrackingService } from '../tracking/service.js';
+
+export interface AppContext {
+  readonly config: FlywheelConfig;
+  readonly store: Store;
+  readonly artifacts: ArtifactStore;
+  readonly tracking: TrackingService;
+}
+
+export async function openContext(config: FlywheelConfig, actor = 'server'): Promise<AppContext & { close(): Promise<void> }> {
+  const store = await openStore(config.db);
+  const artifacts = openArtifactStore(config.artifacts);
+  return {
+    config,
+    store,
+    artifacts,
+    tracking: new TrackingService(store, { actor, artifacts }),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The one ordered list of migrations, shared by every dialect. A migration is
+ * never edited once released: add the next number instead.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { StoreAdapter } from '../adapter.js';
+import * as m0001 from './0001_tracking.js';
+
+type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
+
+const MIGRATIONS: Record<string, AdapterMigration> = {
+  '0001_tracking': m0001,
+};
+
+export class FlywheelMigrations implements MigrationProvider {
+  constructor(private readonly adapter: StoreAdapter) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, this.adapter) };
+    return out;
+  }
+}
+
+export const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1)!;

@@ -1,0 +1,90 @@
+/**
+ * Table types of the metadata database, shared by both dialects.
+ *
+ * Times are epoch milliseconds (bigint columns, read as JS numbers). Booleans
+ * are 0/1 integers so both dialects read them the same way.
+ */
+import type { Generated } from 'kysely';
+
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_id: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: string;
+  artifact_uri: string;
+  parent_run_id: string | null;
+  deleted_time: number | null;
+  /** Last heartbeat from the process that owns a RUNNING run (ms). */
+  heartbeat_time: number | null;
+}
+
+export interface ParamsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface TagsTable {
+  run_id: string;
+  key: string;
+  value: string;
+}
+
+export interface MetricsTable {
+  run_id: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+/** The latest point per (run, key) by (step, timestamp, value), kept for fast search. */
+export interface LatestMetricsTable {
+  run_id: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+export interface EventsTable {
+  event_id: Generated<number>;
+  time: number;
+  actor: string;
+  kind: string;
+  entity_type: string;
+  entity_id: string;
+  payload: string;
+}
+
+export interface Database {
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  params: ParamsTable;
+  tags: TagsTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  events: EventsTable;
+}
