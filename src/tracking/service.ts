@@ -12,7 +12,7 @@ import type { Store } from '../store/index.js';
 import type { Database } from '../store/schema.js';
 import type { TrackingApi } from './api.js';
 import { recordEvent } from '../events/service.js';
-import { buildExperimentSearchQuery, buildRunSearchQuery, parseExperimentFilter, parseOrderBy, parseRunFilter } from './search/index.js';
+import { buildExperimentSearchQuery, buildRunSearchQuery, parseExperimentFilter, parseExperimentOrderBy, parseOrderBy, parseRunFilter } from './search/index.js';
 import { LIMITS, validateExperimentName, validateInt64, validateKey, validateMaxResults, validateMetricValue, validateParamValue, validateTagValue } from './limits.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { randomRunName } from './run-names.js';
@@ -177,7 +177,7 @@ export class TrackingService implements TrackingApi {
     const query = buildExperimentSearchQuery(this.db, this.store.adapter, {
       lifecycleStages: stagesFor(input.viewType),
       filter: parseExperimentFilter(input.filter ?? ''),
-      orderBy: parseOrderBy(input.orderBy ?? []),
+      orderBy: parseExperimentOrderBy(input.orderBy ?? []),
       offset,
       limit: limit + 1,
     });
