@@ -25,7 +25,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const app = Fastify({
     logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
     bodyLimit: MAX_JSON_BODY_BYTES,
-    disableRequestLogging: !options.logger,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
 
