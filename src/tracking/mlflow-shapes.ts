@@ -23,14 +23,11 @@ export function doubleToJson(v: number): number | string {
 }
 
 /**
- * The metric store keeps ±Infinity as ±Number.MAX_VALUE (as MLflow's SQL store does,
- * whose REST answers then show 1.7976931348623157e+308). Here they go out as what was
- * logged, "Infinity"/"-Infinity", as MLflow's file store answers; nobody logs exactly
- * the largest double on purpose.
+ * Metric values as proto JSON. The store keeps ±Infinity as ±max double (as MLflow's
+ * SQL store does) and reads them back as ±Infinity (src/tracking/store.ts), so they go
+ * out as "Infinity"/"-Infinity", what was logged.
  */
 export function metricValueToJson(v: number): number | string {
-  if (v === Number.MAX_VALUE) return 'Infinity';
-  if (v === -Number.MAX_VALUE) return '-Infinity';
   return doubleToJson(v);
 }
 

@@ -27,8 +27,11 @@ export function metricToRow(runId: string, m: Metric): MetricRow {
   return { run_id: runId, key: m.key, value, timestamp: m.timestamp, step: m.step, is_nan: isNan ? 1 : 0 };
 }
 
+/** ±max double reads back as ±Infinity: what the user logged, not the stored stand-in. */
 export function rowToMetric(r: Pick<MetricRow, 'key' | 'value' | 'timestamp' | 'step' | 'is_nan'>): Metric {
-  return { key: r.key, value: r.is_nan ? Number.NaN : Number(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
+  const v = Number(r.value);
+  const value = r.is_nan ? Number.NaN : v === MAX_DOUBLE ? Infinity : v === -MAX_DOUBLE ? -Infinity : v;
+  return { key: r.key, value, timestamp: Number(r.timestamp), step: Number(r.step) };
 }
 
 export function rowToExperiment(r: Selectable<ExperimentsTable>, tags: Record<string, string>): Experiment {

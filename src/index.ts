@@ -1,0 +1,30 @@
+/**
+ * The `flywheel` package's public surface: the SDK (`Flywheel`, `ActiveRun`),
+ * the tracking interface and vocabulary it speaks, and the typed errors every
+ * call may throw. Importing it loads no server code.
+ */
+export { Flywheel, ActiveRun, RemoteTracking, DEFAULT_FLUSH_INTERVAL_MS, trackingUriFromEnv } from './sdk/index.js';
+export type { ClientOptions, MetricOptions, OpenOptions, ParamValue, StartRunOptions } from './sdk/index.js';
+export type { TrackingApi } from './tracking/api.js';
+export type {
+  CreateExperimentInput,
+  CreateRunInput,
+  Experiment,
+  LifecycleStage,
+  LogBatchInput,
+  Metric,
+  Page,
+  Run,
+  RunData,
+  RunInfo,
+  RunStatus,
+  SearchExperimentsInput,
+  SearchRunsInput,
+  UpdateRunInput,
+  ViewType,
+} from './tracking/types.js';
+export { RUN_STATUSES, VIEW_TYPES } from './tracking/types.js';
+export { SOURCE_TAGS } from './tracking/source-tags.js';
+export { ERROR_CODES, FlywheelError, isFlywheelError } from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export { FLYWHEEL_VERSION } from './core/version.js';
