@@ -78,6 +78,15 @@ export interface EventsTable {
   payload: string;
 }
 
+export interface LineageEdgesTable {
+  from_type: string;
+  from_id: string;
+  relation: string;
+  to_type: string;
+  to_id: string;
+  created_time: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -87,4 +96,5 @@ export interface Database {
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
   events: EventsTable;
+  lineage_edges: LineageEdgesTable;
 }

@@ -5,11 +5,13 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreAdapter } from '../adapter.js';
 import * as m0001 from './0001_tracking.js';
+import * as m0002 from './0002_lineage.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
 const MIGRATIONS: Record<string, AdapterMigration> = {
   '0001_tracking': m0001,
+  '0002_lineage': m0002,
 };
 
 export class FlywheelMigrations implements MigrationProvider {
