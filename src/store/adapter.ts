@@ -13,10 +13,21 @@ export interface StoreAdapter {
   readonly maxBindParameters: number;
   /** True when the database supports `ILIKE` natively; otherwise it is rewritten to lower() LIKE lower(). */
   readonly supportsIlike: boolean;
+  /**
+   * SQLite only: key-value tables declared WITHOUT ROWID keep rows inside their
+   * primary-key B-tree, so a lookup by (run_id, key) is one descent, not two.
+   */
+  readonly supportsWithoutRowid: boolean;
   /** Column type of a generated id ("integer" in SQLite, where only INTEGER PRIMARY KEY may autoincrement). */
   readonly autoIncrementIdType: 'integer' | 'bigint';
   /** Makes an integer column generate its own values. */
   autoIncrement(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /**
+   * Refreshes planner statistics cheaply. SQLite plans joins badly without them
+   * (it cannot tell a selective param filter from a broad metric range); Postgres
+   * autovacuum keeps its own, so there it does nothing.
+   */
+  optimize(): Promise<void>;
   /** Releases connections and files. */
   close(): Promise<void>;
 }

@@ -33,19 +33,26 @@ export function createAdapter(url: string, options: OpenStoreOptions = {}): Stor
   return createSqliteAdapter(file);
 }
 
+/** How often a long-lived process refreshes planner statistics as its data grows. */
+const OPTIMIZE_INTERVAL_MS = 10 * 60_000;
+
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const adapter = createAdapter(url, options);
   const db = new Kysely<Database>({ dialect: adapter.dialect });
+  const timer = setInterval(() => adapter.optimize().catch(() => {}), OPTIMIZE_INTERVAL_MS);
+  timer.unref();
   const store: Store = {
     db,
     adapter,
     close: async () => {
+      clearInterval(timer);
       await db.destroy();
       await adapter.close();
     },
   };
   try {
     if (options.migrate !== false) await migrate(store);
+    await adapter.optimize();
   } catch (err) {
     await store.close().catch(() => {});
     if (err instanceof FlywheelError) throw err;

@@ -30,8 +30,10 @@ export function createPostgresAdapter(url: string, options: PostgresOptions = {}
     dialect: new PostgresDialect({ pool }),
     maxBindParameters: 65_000,
     supportsIlike: true,
+    supportsWithoutRowid: false,
     autoIncrementIdType: 'bigint',
     autoIncrement: (col) => col.generatedByDefaultAsIdentity(),
+    optimize: async () => {},
     // The driver's destroy() ends the pool.
     close: async () => {},
   };

@@ -33,7 +33,12 @@ function pathNotUnique(name: string): boolean {
   return norm !== name || norm === '.' || norm.startsWith('..') || norm.startsWith('/');
 }
 
+// Keys already found valid: a training loop logs the same few keys thousands of times.
+const validKeys = new Set<string>();
+const VALID_KEYS_CAP = 10_000;
+
 export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): string {
+  if (typeof key === 'string' && validKeys.has(key)) return key;
   if (typeof key !== 'string' || key === '') throw invalidArgument(`Missing value for required parameter 'key' of a ${kind}`);
   if (!VALID_NAME.test(key)) {
     throw invalidArgument(
@@ -48,6 +53,8 @@ export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): str
   if (key.length > LIMITS.maxKeyLength) {
     throw invalidArgument(`${kind} key '${key.slice(0, 40)}…' had length ${key.length}, which exceeded length limit of ${LIMITS.maxKeyLength}`);
   }
+  if (validKeys.size >= VALID_KEYS_CAP) validKeys.clear();
+  validKeys.add(key);
   return key;
 }
 

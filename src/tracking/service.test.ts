@@ -158,7 +158,7 @@ for (const backend of BACKENDS) {
         expect((await svc.getMetricHistory(id, 'm')).items).toHaveLength(1000);
       });
 
-      it('keeps the full history and the latest point by step, then timestamp, then value', async () => {
+      it('keeps the full history (ordered by step, timestamp, value) and the latest point by the same order', async () => {
         const run = await svc.createRun({ experimentId: '0' });
         const id = run.info.runId;
         await svc.logBatch(id, {
@@ -176,15 +176,15 @@ for (const backend of BACKENDS) {
           [0, 100, 0.5],
           [1, 200, 0.6],
           [1, 999, 0.1],
-          [2, 300, 0.7],
           [2, 300, 0.65],
+          [2, 300, 0.7],
         ]);
         expect((await svc.getRun(id)).data.metrics).toEqual([{ key: 'acc', value: 0.7, timestamp: 300, step: 2 }]);
         const page1 = await svc.getMetricHistory(id, 'acc', { maxResults: 2 });
         expect(page1.items.map((m) => m.value)).toEqual([0.5, 0.6]);
         const page2 = await svc.getMetricHistory(id, 'acc', { maxResults: 2, pageToken: page1.nextPageToken! });
         const page3 = await svc.getMetricHistory(id, 'acc', { maxResults: 2, pageToken: page2.nextPageToken! });
-        expect([...page2.items, ...page3.items].map((m) => m.value)).toEqual([0.1, 0.7, 0.65]);
+        expect([...page2.items, ...page3.items].map((m) => m.value)).toEqual([0.1, 0.65, 0.7]);
         expect(page3.nextPageToken).toBeNull();
       });
 

@@ -449,7 +449,7 @@ export class TrackingService implements TrackingApi {
       if (paramMap.size) await this.writeParams(trx, id, paramMap);
       if (metricRows.length) {
         await insertMetricRows(trx, this.store.adapter, metricRows);
-        await upsertLatestMetrics(trx, metricRows);
+        await upsertLatestMetrics(trx, this.store.adapter, metricRows);
       }
       if (tagMap.size) await this.writeTags(trx, id, tagMap);
     });
@@ -519,7 +519,8 @@ export class TrackingService implements TrackingApi {
       .where('run_id', '=', id)
       .where('key', '=', key)
       .orderBy('step')
-      .orderBy('timestamp');
+      .orderBy('timestamp')
+      .orderBy('value');
     const limit = options.maxResults === undefined ? undefined : validateMaxResults(options.maxResults, LIMITS.metricHistoryMax, LIMITS.metricHistoryMax);
     if (limit !== undefined) query = query.limit(limit + 1).offset(offset);
     const rows = await query.execute();

@@ -90,41 +90,56 @@ export async function hydrateRuns(db: Db, rows: Selectable<RunsTable>[]): Promis
   return runs;
 }
 
-const insertTemplates = new WeakMap<Db, Map<number, string>>();
+// Keyed by adapter: the SQL text depends only on the dialect and the row count.
+// Compiled SQL per (adapter, statement kind, row count): the text depends only on
+// the dialect and the number of rows, so the hot path of log-batch builds no query tree.
+const templates = new WeakMap<StoreAdapter, Map<string, string>>();
 
-/**
- * Appends metric points with multi-row INSERTs. The SQL text for a given row
- * count is compiled by Kysely once (so placeholders suit the dialect) and then
- * reused with fresh parameters: the hot path of log-batch builds no query tree.
- */
+function template(adapter: StoreAdapter, kind: string, rows: number, compile: () => string): string {
+  let cache = templates.get(adapter);
+  if (!cache) templates.set(adapter, (cache = new Map()));
+  const key = `${kind}:${rows}`;
+  let text = cache.get(key);
+  if (!text) {
+    text = compile();
+    if (cache.size > 256) cache.clear();
+    cache.set(key, text);
+  }
+  return text;
+}
+
+function flatten(rows: MetricRow[]): unknown[] {
+  const params: unknown[] = new Array(rows.length * 6);
+  let i = 0;
+  for (const r of rows) {
+    params[i++] = r.run_id;
+    params[i++] = r.key;
+    params[i++] = r.value;
+    params[i++] = r.timestamp;
+    params[i++] = r.step;
+    params[i++] = r.is_nan;
+  }
+  return params;
+}
+
+/** Appends metric points with multi-row INSERTs, chunked under the dialect's bind limit; repeats of a stored point are no-ops. */
 export async function insertMetricRows(db: Db, adapter: StoreAdapter, rows: MetricRow[]): Promise<void> {
   const perStatement = Math.max(1, Math.floor(adapter.maxBindParameters / 6));
-  let cache = insertTemplates.get(db);
-  if (!cache) insertTemplates.set(db, (cache = new Map()));
   for (let start = 0; start < rows.length; start += perStatement) {
     const chunk = rows.slice(start, start + perStatement);
-    let text = cache.get(chunk.length);
-    if (!text) {
-      text = db.insertInto('metrics').values(chunk).compile().sql;
-      if (cache.size > 64) cache.clear();
-      cache.set(chunk.length, text);
-    }
-    const params: unknown[] = new Array(chunk.length * 6);
-    let i = 0;
-    for (const r of chunk) {
-      params[i++] = r.run_id;
-      params[i++] = r.key;
-      params[i++] = r.value;
-      params[i++] = r.timestamp;
-      params[i++] = r.step;
-      params[i++] = r.is_nan;
-    }
-    await db.executeQuery(CompiledQuery.raw(text, params));
+    const text = template(adapter, 'metrics', chunk.length, () =>
+      db
+        .insertInto('metrics')
+        .values(chunk)
+        .onConflict((oc) => oc.doNothing())
+        .compile().sql,
+    );
+    await db.executeQuery(CompiledQuery.raw(text, flatten(chunk)));
   }
 }
 
 /** Keeps latest_metrics at the greatest (step, timestamp, value) point per key. */
-export async function upsertLatestMetrics(db: Db, rows: MetricRow[]): Promise<void> {
+export async function upsertLatestMetrics(db: Db, adapter: StoreAdapter, rows: MetricRow[]): Promise<void> {
   const latest = new Map<string, MetricRow>();
   for (const r of rows) {
     const cur = latest.get(r.key);
@@ -133,19 +148,23 @@ export async function upsertLatestMetrics(db: Db, rows: MetricRow[]): Promise<vo
     }
   }
   if (latest.size === 0) return;
-  await db
-    .insertInto('latest_metrics')
-    .values([...latest.values()])
-    .onConflict((oc) =>
-      oc
-        .columns(['run_id', 'key'])
-        .doUpdateSet({
-          value: (eb) => eb.ref('excluded.value'),
-          timestamp: (eb) => eb.ref('excluded.timestamp'),
-          step: (eb) => eb.ref('excluded.step'),
-          is_nan: (eb) => eb.ref('excluded.is_nan'),
-        })
-        .where(sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
-    )
-    .execute();
+  const values = [...latest.values()];
+  const text = template(adapter, 'latest', values.length, () =>
+    db
+      .insertInto('latest_metrics')
+      .values(values)
+      .onConflict((oc) =>
+        oc
+          .columns(['run_id', 'key'])
+          .doUpdateSet({
+            value: (eb) => eb.ref('excluded.value'),
+            timestamp: (eb) => eb.ref('excluded.timestamp'),
+            step: (eb) => eb.ref('excluded.step'),
+            is_nan: (eb) => eb.ref('excluded.is_nan'),
+          })
+          .where(sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
+      )
+      .compile().sql,
+  );
+  await db.executeQuery(CompiledQuery.raw(text, flatten(values)));
 }

@@ -1,6 +1,11 @@
 /** Experiments, runs, params, tags, metrics (full history and latest), and the event log. */
-import type { Kysely } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
 import type { StoreAdapter } from '../adapter.js';
+
+/** Key-value tables looked up by primary key keep their rows in that key's B-tree where the database allows. */
+function keyed<T extends string>(builder: CreateTableBuilder<T, never>, adapter: StoreAdapter): CreateTableBuilder<T, never> {
+  return adapter.supportsWithoutRowid ? builder.modifyEnd(sql`without rowid`) : builder;
+}
 
 export async function up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> {
   await db.schema
@@ -21,8 +26,7 @@ export async function up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> 
     .addPrimaryKeyConstraint('experiment_tags_pk', ['experiment_id', 'key'])
     .execute();
 
-  await db.schema
-    .createTable('runs')
+  await keyed(db.schema.createTable('runs'), adapter)
     .addColumn('run_id', 'text', (c) => c.primaryKey())
     .addColumn('experiment_id', 'bigint', (c) => c.notNull().references('experiments.experiment_id'))
     .addColumn('name', 'text', (c) => c.notNull())
@@ -40,30 +44,29 @@ export async function up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> 
   await db.schema.createIndex('runs_parent').on('runs').column('parent_run_id').execute();
 
   for (const table of ['params', 'tags'] as const) {
-    await db.schema
-      .createTable(table)
+    await keyed(db.schema.createTable(table), adapter)
       .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id'))
       .addColumn('key', 'text', (c) => c.notNull())
       .addColumn('value', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint(`${table}_pk`, ['run_id', 'key'])
       .execute();
-    await db.schema.createIndex(`${table}_key_value`).on(table).columns(['key', 'value']).execute();
+    // Search filters find runs by key and value; run_id in the index answers them without visiting the table.
+    await db.schema.createIndex(`${table}_key_value`).on(table).columns(['key', 'value', 'run_id']).execute();
   }
 
-  // Full history: no uniqueness, so a batch of points is a plain append.
-  await db.schema
-    .createTable('metrics')
+  // Full history. The key is MLflow's (a point logged twice is stored once) and, in
+  // SQLite, the table itself: one B-tree to append to, ordered for history reads.
+  await keyed(db.schema.createTable('metrics'), adapter)
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('value', 'double precision', (c) => c.notNull())
     .addColumn('timestamp', 'bigint', (c) => c.notNull())
     .addColumn('step', 'bigint', (c) => c.notNull())
     .addColumn('is_nan', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('metrics_pk', ['run_id', 'key', 'step', 'timestamp', 'value', 'is_nan'])
     .execute();
-  await db.schema.createIndex('metrics_run_key_step').on('metrics').columns(['run_id', 'key', 'step']).execute();
 
-  await db.schema
-    .createTable('latest_metrics')
+  await keyed(db.schema.createTable('latest_metrics'), adapter)
     .addColumn('run_id', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('value', 'double precision', (c) => c.notNull())
@@ -72,7 +75,7 @@ export async function up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> 
     .addColumn('is_nan', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('latest_metrics_pk', ['run_id', 'key'])
     .execute();
-  await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value']).execute();
+  await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'value', 'run_id']).execute();
 
   await db.schema
     .createTable('events')
