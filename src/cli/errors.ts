@@ -27,7 +27,19 @@ function singleLine(text: string): string {
     .join(' ');
 }
 
+/**
+ * Thrown by a command that has already printed its outcome and only needs a
+ * non-zero exit code (e.g. `data validate` exits 1 when an error check fails).
+ */
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'CommandExit';
+  }
+}
+
 export function describeFailure(err: unknown, debug = false): Failure {
+  if (err instanceof CommandExit) return { exitCode: err.exitCode, message: '' };
   if (err instanceof CommanderError) {
     if (COMMANDER_SUCCESS.has(err.code)) return { exitCode: err.exitCode, message: '' };
     // `flywheel help …` exits 0; help printed because a group was called without a subcommand is a usage error.

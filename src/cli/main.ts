@@ -9,10 +9,14 @@ import { describeFailure, EXIT_OK } from './errors.js';
 import { registerExperimentCommands } from './commands/experiments.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServerCommands } from './commands/server.js';
+import { registerDataCommands } from '../data/commands.js';
+import { registerDiffTransformCommands } from '../data/diff-transform-commands.js';
+import { registerQualityCommands } from '../quality/commands.js';
+import { registerLineageCommands } from '../lineage/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
-    .description('Flywheel: experiment tracking with an MLflow-compatible server')
+    .description('Flywheel: experiment tracking with an MLflow-compatible server, versioned and validated datasets, lineage')
     .version(FLYWHEEL_VERSION, '-V, --version', 'print the version')
     .option('--home <dir>', 'project state folder (env FLYWHEEL_HOME, default ./.flywheel)')
     .option('--db <url>', 'metadata store: sqlite:<file> or postgres://… (env FLYWHEEL_DB)')
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerExperimentCommands(program);
   registerRunCommands(program);
+  const data = registerDataCommands(program);
+  registerDiffTransformCommands(data);
+  registerQualityCommands(program);
+  registerLineageCommands(program);
   return program;
 }
 

@@ -65,3 +65,60 @@ export interface CommitParquetInput {
 export interface DatasetWriter {
   commitParquet(input: CommitParquetInput): Promise<DatasetVersion>;
 }
+
+// ------------------------------------------------------------------ profiles
+// (Added by the data slice; the types above are unchanged.)
+
+/** Personal-data kinds a column can be flagged with. */
+export type PiiKind = 'email' | 'phone' | 'payment_card' | 'ip_address';
+
+/** How a column is profiled, from its DuckDB type. */
+export type ColumnKind = 'numeric' | 'text' | 'temporal' | 'boolean' | 'other';
+
+export interface HistogramBin {
+  /** Inclusive lower edge. */
+  lower: number;
+  /** Upper edge: exclusive, except for the last bin, which includes the maximum. */
+  upper: number;
+  count: number;
+}
+
+export interface ColumnProfile {
+  name: string;
+  type: string;
+  kind: ColumnKind;
+  /** Non-null values (pandas' `count`). */
+  count: number;
+  nulls: number;
+  /** Distinct non-null values: exact below `DatasetProfile.exactDistinctBound` rows, else approximate. */
+  distinct: number;
+  distinctApproximate: boolean;
+  /** Numbers for numeric columns, ISO text for temporal ones, strings for text; null when all values are null. */
+  min: number | string | boolean | null;
+  max: number | string | boolean | null;
+  /** Numeric columns only. */
+  mean: number | null;
+  /** Sample standard deviation (n − 1 denominator, as pandas); numeric columns only. */
+  std: number | null;
+  /** Linear-interpolation quantiles (numpy's default); numeric columns only. */
+  quantiles: { p1: number; p5: number; p25: number; p50: number; p75: number; p95: number; p99: number } | null;
+  /** 20 equal-width bins from min to max; numeric columns only. */
+  histogram: HistogramBin[] | null;
+  /** Up to 20 most frequent values, most frequent first (ties by value); text and boolean columns. */
+  topValues: { value: string; count: number }[] | null;
+  /** Character length statistics; text columns only. */
+  length: { min: number; mean: number; max: number } | null;
+  /** Earliest and latest value as ISO text; temporal columns only. */
+  dateRange: { min: string; max: string } | null;
+  /** Kinds of personal data most sampled values look like. */
+  pii: PiiKind[];
+}
+
+export interface DatasetProfile {
+  rowCount: number;
+  columns: ColumnProfile[];
+  /** Row count under which `distinct` is exact. */
+  exactDistinctBound: number;
+  /** Non-null values per column sampled for the PII checks. */
+  piiSampleSize: number;
+}

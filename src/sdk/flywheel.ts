@@ -16,6 +16,9 @@ import { sourceTags } from '../tracking/source-tags.js';
 import type { Experiment } from '../tracking/types.js';
 import { ActiveRun, type ParamValue } from './active-run.js';
 import { RemoteTracking } from './remote.js';
+import { RemoteData } from './remote-data.js';
+import type { Engine } from '../engine/index.js';
+import type { DataApi } from '../data/api.js';
 
 /** The default for how long logged metrics may wait before they are written. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -60,6 +63,22 @@ function osUser(): string {
   }
 }
 
+/** An object whose async methods create the real one on first call. */
+function lazy<T extends object>(create: () => Promise<T>): T {
+  let target: Promise<T> | undefined;
+  return new Proxy({} as T, {
+    get: (_t, prop) =>
+      // Not a thenable: `await fw.data` must not call into it.
+      prop === 'then'
+        ? undefined
+        : async (...args: unknown[]) => {
+            target ??= create();
+            const obj = (await target) as Record<string | symbol, (...a: unknown[]) => unknown>;
+            return obj[prop](...args);
+          },
+  });
+}
+
 export class Flywheel {
   private readonly openRuns = new Set<ActiveRun>();
   private readonly flushIntervalMs: number;
@@ -72,6 +91,8 @@ export class Flywheel {
     readonly mode: 'embedded' | 'remote',
     private readonly release: () => Promise<void>,
     options: ClientOptions,
+    /** Datasets and their versions: add, resolve, read a version as a Parquet path, head… */
+    readonly data: DataApi,
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     if (!Number.isFinite(this.flushIntervalMs) || this.flushIntervalMs < 0) {
@@ -92,12 +113,22 @@ export class Flywheel {
     const store = await openStore(config.db);
     const artifacts = openArtifactStore(config.artifacts);
     const service = new TrackingService(store, { actor: osUser(), artifacts });
-    return new Flywheel(service, 'embedded', () => store.close(), options);
+    // The data slice (and DuckDB) load on the first data call that needs them, not with every client.
+    let engine: Engine | undefined;
+    const data = lazy<DataApi>(async () => {
+      const [{ DataService }, { Engine }] = await Promise.all([import('../data/service.js'), import('../engine/index.js')]);
+      return new DataService({ store, artifacts, engine: async () => (engine = await Engine.open()), tracking: service, actor: osUser() });
+    });
+    const release = async () => {
+      engine?.close();
+      await store.close();
+    };
+    return new Flywheel(service, 'embedded', release, options, data);
   }
 
   /** Talks to the Flywheel server at `url` (for example http://127.0.0.1:5000). */
   static async connect(url: string, options: ClientOptions = {}): Promise<Flywheel> {
-    return new Flywheel(new RemoteTracking(url), 'remote', async () => {}, options);
+    return new Flywheel(new RemoteTracking(url), 'remote', async () => {}, options, new RemoteData(url));
   }
 
   /**

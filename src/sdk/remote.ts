@@ -222,7 +222,7 @@ function artifactUrlPath(artifactPath: string): string {
   return artifactPath.split('/').map(seg).join('/');
 }
 
-async function toError(res: Response, method: string, url: URL): Promise<FlywheelError> {
+export async function toError(res: Response, method: string, url: URL): Promise<FlywheelError> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };

@@ -13,6 +13,9 @@ import { createMetricsRegistry, instrumentHttp } from './metrics.js';
 import { mlflowTrackingRoutes } from '../tracking/mlflow-routes.js';
 import { mlflowArtifactRoutes } from '../tracking/mlflow-artifact-routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
+import { dataRoutes } from '../data/routes.js';
+import { qualityRoutes } from '../quality/routes.js';
+import { lineageRoutes } from '../lineage/routes.js';
 
 export interface BuildAppOptions {
   logger?: boolean;
@@ -46,7 +49,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Flywheel API', version: FLYWHEEL_VERSION, description: "Flywheel's own REST API. The MLflow-compatible API lives under /api/2.0/mlflow." },
-      tags: [{ name: 'tracking', description: 'Experiments, runs, metrics, params, tags and artifacts' }],
+      tags: [
+        { name: 'tracking', description: 'Experiments, runs, metrics, params, tags and artifacts' },
+        { name: 'data', description: 'Datasets, immutable versions, profiles' },
+        { name: 'quality', description: 'Quality suites and validation results per dataset version' },
+        { name: 'lineage', description: 'Runs, dataset versions and what consumed or produced them' },
+      ],
     },
     // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
     transform: ({ schema, url }) => ({ schema: url.startsWith('/api/v1/') ? schema : { ...(schema ?? {}), hide: true }, url }),
@@ -61,6 +69,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(mlflowTrackingRoutes, { ctx });
   await app.register(mlflowArtifactRoutes, { ctx });
   await app.register(trackingRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(dataRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(qualityRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

@@ -6,22 +6,33 @@ import type { FlywheelConfig } from '../core/config.js';
 import { openStore, type Store } from '../store/index.js';
 import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { TrackingService } from '../tracking/service.js';
+import { Engine } from '../engine/index.js';
+import { DataService } from '../data/service.js';
 
 export interface AppContext {
   readonly config: FlywheelConfig;
   readonly store: Store;
   readonly artifacts: ArtifactStore;
   readonly tracking: TrackingService;
+  readonly engine: Engine;
+  readonly data: DataService;
 }
 
 export async function openContext(config: FlywheelConfig, actor = 'server'): Promise<AppContext & { close(): Promise<void> }> {
   const store = await openStore(config.db);
   const artifacts = openArtifactStore(config.artifacts);
+  const engine = await Engine.open();
+  const tracking = new TrackingService(store, { actor, artifacts });
   return {
     config,
     store,
     artifacts,
-    tracking: new TrackingService(store, { actor, artifacts }),
-    close: () => store.close(),
+    tracking,
+    engine,
+    data: new DataService({ store, artifacts, engine, tracking, actor }),
+    close: async () => {
+      engine.close();
+      await store.close();
+    },
   };
 }

@@ -87,6 +87,47 @@ export interface LineageEdgesTable {
   created_time: number;
 }
 
+export interface DatasetsTable {
+  name: string;
+  description: string;
+  created_time: number;
+  lifecycle_stage: string;
+  deleted_time: number | null;
+}
+
+export interface DatasetVersionsTable {
+  version_id: string;
+  dataset: string;
+  version: number;
+  content_hash: string;
+  schema_json: string;
+  row_count: number;
+  byte_size: number;
+  parent_version_id: string | null;
+  message: string;
+  author: string;
+  created_time: number;
+  tags_json: string;
+  storage_key: string;
+  run_id: string | null;
+  profile_json: string | null;
+  source_fingerprint: string | null;
+}
+
+/** One suite run on one dataset version (src/quality); statistics, checks and suite are JSON. */
+export interface ValidationResultsTable {
+  result_id: string;
+  dataset: string;
+  version_id: string;
+  suite_name: string;
+  suite_hash: string;
+  suite: string;
+  time: number;
+  success: number;
+  statistics: string;
+  checks: string;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -97,4 +138,7 @@ export interface Database {
   latest_metrics: LatestMetricsTable;
   events: EventsTable;
   lineage_edges: LineageEdgesTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
+  validation_results: ValidationResultsTable;
 }

@@ -6,12 +6,16 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { StoreAdapter } from '../adapter.js';
 import * as m0001 from './0001_tracking.js';
 import * as m0002 from './0002_lineage.js';
+import * as m0003 from './0003_data.js';
+import * as m0004 from './0004_quality.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
 const MIGRATIONS: Record<string, AdapterMigration> = {
   '0001_tracking': m0001,
   '0002_lineage': m0002,
+  '0003_data': m0003,
+  '0004_quality': m0004,
 };
 
 export class FlywheelMigrations implements MigrationProvider {
