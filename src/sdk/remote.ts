@@ -7,6 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { ERROR_CODES, FlywheelError, type ErrorCode } from '../core/errors.js';
+import { ensureExperiment } from '../tracking/ensure-experiment.js';
 import type { TrackingApi } from '../tracking/api.js';
 import type {
   CreateExperimentInput,
@@ -111,20 +112,10 @@ export class RemoteTracking implements TrackingApi {
     return this.call('GET', `/experiments/by-name/${seg(name)}`);
   }
 
-  async ensureExperiment(name: string): Promise<Experiment> {
-    try {
-      return await this.getExperimentByName(name);
-    } catch (err) {
-      if (!(err instanceof FlywheelError) || err.code !== 'FW_NOT_FOUND') throw err;
-    }
-    try {
-      return await this.createExperiment({ name });
-    } catch (err) {
-      // Another client created it between our read and our create.
-      if (err instanceof FlywheelError && err.code === 'FW_ALREADY_EXISTS') return this.getExperimentByName(name);
-      throw err;
-    }
+  ensureExperiment(name: string): Promise<Experiment> {
+    return ensureExperiment(this, name);
   }
+
 
   searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const { filter, orderBy, maxResults, pageToken, viewType } = input;

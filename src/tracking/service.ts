@@ -16,6 +16,7 @@ import { buildExperimentSearchQuery, buildRunSearchQuery, parseExperimentFilter,
 import { LIMITS, validateExperimentName, validateInt64, validateKey, validateMaxResults, validateMetricValue, validateParamValue, validateTagValue } from './limits.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { randomRunName } from './run-names.js';
+import { ensureExperiment } from './ensure-experiment.js';
 import { runArtifactKey } from './run-artifacts.js';
 import {
   experimentTags,
@@ -156,20 +157,10 @@ export class TrackingService implements TrackingApi {
   }
 
   /** Finds an experiment by name, creating it when absent (the SDK's `experiment: 'churn'`). */
-  async ensureExperiment(name: string): Promise<Experiment> {
-    try {
-      return await this.getExperimentByName(name);
-    } catch (err) {
-      if (!(err instanceof FlywheelError) || err.code !== 'FW_NOT_FOUND') throw err;
-    }
-    try {
-      return await this.createExperiment({ name });
-    } catch (err) {
-      // Another writer created it between our read and our insert.
-      if (err instanceof FlywheelError && err.code === 'FW_ALREADY_EXISTS') return this.getExperimentByName(name);
-      throw err;
-    }
+  ensureExperiment(name: string): Promise<Experiment> {
+    return ensureExperiment(this, name);
   }
+
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const limit = validateMaxResults(input.maxResults, LIMITS.searchExperimentsDefault, LIMITS.searchExperimentsMax);
