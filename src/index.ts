@@ -1,10 +1,18 @@
 /**
  * The `flywheel` package's public surface: the SDK (`Flywheel`, `ActiveRun`),
- * the tracking interface and vocabulary it speaks, and the typed errors every
- * call may throw. Importing it loads no server code.
+ * the tracking interface and vocabulary it speaks, the data, quality and
+ * lineage types `fw.data` and `fw.lineage` return (and `defineSuite`), and
+ * the typed errors every call may throw. Importing it loads no server code.
  */
 export { Flywheel, ActiveRun, RemoteTracking, DEFAULT_FLUSH_INTERVAL_MS, trackingUriFromEnv } from './sdk/index.js';
 export type { ClientOptions, MetricOptions, OpenOptions, ParamValue, StartRunOptions } from './sdk/index.js';
+export type { DataRow, DataValidateOptions, FlywheelData, LineageOptions, ReadOptions, SuiteInput, TransformSpec } from './sdk/index.js';
+export type { ColumnSchema, Dataset, DatasetProfile, DatasetVersion } from './data/types.js';
+export type { DatasetDiff, DiffOptions } from './data/diff.js';
+export type { TransformResult } from './data/transform.js';
+export type { Check, CheckResult, Suite, SuiteSpec, ValidationResult } from './quality/types.js';
+export { defineSuite } from './quality/suite.js';
+export type { Direction, LineageGraph, LabelledNode } from './lineage/graph.js';
 export type { TrackingApi } from './tracking/api.js';
 export type {
   CreateExperimentInput,

@@ -11,7 +11,7 @@ import { registerRunCommands } from './commands/runs.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerDataCommands } from '../data/commands.js';
 import { registerDiffTransformCommands } from '../data/diff-transform-commands.js';
-import { registerQualityCommands } from '../quality/commands.js';
+import { addWithSuiteCommand, registerQualityCommands } from '../quality/commands.js';
 import { registerLineageCommands } from '../lineage/commands.js';
 
 export function buildProgram(): Command {
@@ -28,7 +28,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerExperimentCommands(program);
   registerRunCommands(program);
-  const data = registerDataCommands(program);
+  const data = registerDataCommands(program, { addWithSuite: addWithSuiteCommand });
   registerDiffTransformCommands(data);
   registerQualityCommands(program);
   registerLineageCommands(program);

@@ -3,13 +3,16 @@
  * version; list datasets and versions; show, profile, peek at and export a
  * version; soft-delete a dataset. Every command takes --json. Commands talk
  * to the DataApi of the SDK (embedded store, or a server with --tracking-uri).
+ * `data add --suite FILE [--quarantine]` is delegated to an AddWithSuite the
+ * CLI passes in (the quality slice's), so this slice does not import quality.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collectTag } from '../cli/options.js';
+import { CommandExit } from '../cli/errors.js';
 import { formatBytes, formatNumber, formatTime, print, renderPairs, renderTable, toJson } from '../cli/output.js';
 import type { GlobalOptions } from '../cli/session.js';
 import { Flywheel } from '../sdk/flywheel.js';
-import type { DataApi } from './api.js';
+import type { DataAddOptions, DataApi } from './api.js';
 import type { AddResult } from './service.js';
 import type { ColumnProfile, DatasetProfile, DatasetVersion } from './types.js';
 
@@ -21,6 +24,33 @@ export async function withData<T>(globals: GlobalOptions, fn: (api: DataApi) => 
   } finally {
     await fw.close();
   }
+}
+
+export interface AddWithSuiteRequest {
+  name: string;
+  source: string;
+  options: DataAddOptions;
+  /** The suite file given with --suite. */
+  suiteFile: string;
+  /** --quarantine: set failing rows aside instead of refusing the add. */
+  quarantine: boolean;
+}
+
+export interface AddWithSuiteOutcome {
+  /** The add; null when the suite refused the data (the command then exits 1). */
+  result: AddResult | null;
+  /** The validation report for people, printed before the add's summary. */
+  report: string;
+  /** The validation result, for --json. */
+  validation: unknown;
+}
+
+/** Runs `data add --suite …`: checks the staged data with a suite before it is committed. */
+export type AddWithSuite = (globals: GlobalOptions, request: AddWithSuiteRequest) => Promise<AddWithSuiteOutcome>;
+
+export interface DataCommandExtensions {
+  /** When given, `data add` takes --suite and --quarantine and hands such adds to it. */
+  addWithSuite?: AddWithSuite;
 }
 
 function parseRowCount(value: string): number {
@@ -50,6 +80,10 @@ function describeAdd(r: AddResult): string {
   if (r.quarantine) {
     const q = r.quarantine.version;
     lines.push(`Set aside ${r.quarantine.rows} bad row(s) as ${q.dataset}@${q.version} (see: flywheel data head ${q.dataset}@${q.version})`);
+  }
+  if (r.setAside) {
+    const q = r.setAside.version;
+    lines.push(`Set aside ${r.setAside.rows} row(s) ${r.setAside.reason} as ${q.dataset}@${q.version} (see: flywheel data head ${q.dataset}@${q.version})`);
   }
   return lines.join('\n');
 }
@@ -137,12 +171,14 @@ interface AddOpts {
   type?: Record<string, string>;
   allowSchemaChange?: boolean;
   json?: boolean;
+  suite?: string;
+  quarantine?: boolean;
 }
 
-export function registerDataCommands(program: Command): Command {
+export function registerDataCommands(program: Command, extensions: DataCommandExtensions = {}): Command {
   const data = program.command('data').description('versioned datasets: add, list, inspect, export');
 
-  data
+  const add = data
     .command('add')
     .description('add a file, a glob of files or a PostgreSQL query as a new version of a dataset')
     .argument('<name>', 'dataset name (letters, digits, "_", "." and "-")')
@@ -155,22 +191,36 @@ export function registerDataCommands(program: Command): Command {
     .option('--tag <key=value>', 'a version tag (repeatable)', collectTag)
     .option('--type <column=TYPE>', 'CSV: the DuckDB type of a column instead of the sniffed one (repeatable)', collectTag)
     .option('--allow-schema-change', 'accept columns added, removed or retyped since the latest version')
-    .option('--json', 'print the result as JSON')
-    .action(async (name: string, source: string, opts: AddOpts, cmd: Command) => {
-      const result = await withData(cmd.optsWithGlobals<GlobalOptions>(), (api) =>
-        api.add(name, source, {
-          message: opts.message,
-          query: opts.query,
-          format: opts.format,
-          skipUnchanged: opts.skipUnchanged,
-          onBadRows: opts.onBadRows,
-          tags: opts.tag,
-          columnTypes: opts.type,
-          allowSchemaChange: opts.allowSchemaChange,
-        }),
-      );
-      print(opts.json ? toJson(result) : describeAdd(result));
-    });
+    .option('--json', 'print the result as JSON');
+  const { addWithSuite } = extensions;
+  if (addWithSuite) {
+    add
+      .option('--suite <file>', 'check the data with a quality suite (YAML or JSON) before committing it; exits 1 when an error check fails')
+      .option('--quarantine', 'with --suite: set rows failing row-level error checks aside as NAME__quarantine instead of refusing the add');
+  }
+  add.action(async (name: string, source: string, opts: AddOpts, cmd: Command) => {
+    const options: DataAddOptions = {
+      message: opts.message,
+      query: opts.query,
+      format: opts.format,
+      skipUnchanged: opts.skipUnchanged,
+      onBadRows: opts.onBadRows,
+      tags: opts.tag,
+      columnTypes: opts.type,
+      allowSchemaChange: opts.allowSchemaChange,
+    };
+    const globals = cmd.optsWithGlobals<GlobalOptions>();
+    if (opts.quarantine && !opts.suite) throw new InvalidArgumentError('--quarantine needs --suite');
+    if (addWithSuite && opts.suite) {
+      const outcome = await addWithSuite(globals, { name, source, options, suiteFile: opts.suite, quarantine: opts.quarantine ?? false });
+      if (opts.json) print(toJson(outcome.result ? { ...outcome.result, validation: outcome.validation } : { created: false, validation: outcome.validation }));
+      else print(outcome.report + (outcome.result ? describeAdd(outcome.result) : ''));
+      if (!outcome.result) throw new CommandExit(1);
+      return;
+    }
+    const result = await withData(globals, (api) => api.add(name, source, options));
+    print(opts.json ? toJson(result) : describeAdd(result));
+  });
 
   data
     .command('ls')

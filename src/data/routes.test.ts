@@ -136,6 +136,7 @@ describe('/api/v1/datasets', () => {
     expect(ops).toEqual([
       'addDatasetVersion',
       'deleteDataset',
+      'diffDatasetVersions',
       'downloadDataset',
       'getDataset',
       'getDatasetProfile',
@@ -143,6 +144,7 @@ describe('/api/v1/datasets', () => {
       'listDatasetVersions',
       'listDatasets',
       'resolveDatasetVersion',
+      'transformDataset',
     ]);
   });
 });

@@ -439,7 +439,7 @@ describe('a failed add leaves nothing behind', () => {
       throw new FlywheelError('FW_INVALID_ARGUMENT', 'suite failed');
     });
     await expect(h.data.add('people', PEOPLE, { beforeCommit: check })).rejects.toThrow('suite failed');
-    expect(check).toHaveBeenCalledWith(expect.objectContaining({ dataset: 'people', rowCount: 40 }));
+    expect(check).toHaveBeenCalledWith(expect.objectContaining({ dataset: 'people', rowCount: 40 }), expect.objectContaining({ setAside: expect.any(Function) }));
     expect(await versionCount()).toBe(0);
     expect(h.blobs()).toEqual([]);
   });
@@ -515,3 +515,89 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('beforeCommit may set rows aside', () => {
+  // 6 rows; amount < 0 in rows 2 and 5 (hand count).
+  const CSV = 'id,amount\n1,10\n2,-3\n3,7\n4,0\n5,-1\n6,4\n';
+  const negative = { where: 'amount < $1', params: [0], annotate: { why: "'negative: ' || amount" }, reason: 'negative amounts' };
+
+  it('commits the other rows and stores those as <name>__quarantine with their extra columns', async () => {
+    const f = h.write('amounts.csv', CSV);
+    let kept: unknown;
+    const r = await h.data.add('t', f, {
+      message: 'nightly',
+      beforeCommit: async (staged, actions) => {
+        expect(staged.rowCount).toBe(6);
+        kept = await actions.setAside(negative);
+      },
+    });
+    expect(kept).toMatchObject({ dataset: 't', rowCount: 4, contentHash: r.version.contentHash });
+    expect(r.version).toMatchObject({ dataset: 't', version: 1, rowCount: 4, message: 'nightly' });
+    expect(r.version.schema).toEqual([
+      { name: 'id', type: 'BIGINT', nullable: false },
+      { name: 'amount', type: 'BIGINT', nullable: false },
+    ]);
+    expect((await h.data.head('t')).rows).toEqual([
+      { id: 1, amount: 10 },
+      { id: 3, amount: 7 },
+      { id: 4, amount: 0 },
+      { id: 6, amount: 4 },
+    ]);
+    expect((await h.data.profile('t')).columns[1]).toMatchObject({ min: 0, max: 10, mean: 5.25 });
+    expect(r.quarantine).toBeNull();
+    expect(r.setAside).toMatchObject({ rows: 2, reason: 'negative amounts', version: { dataset: 't__quarantine', version: 1, rowCount: 2 } });
+    expect(r.setAside?.version.tags).toEqual({ 'flywheel.source_dataset': 't', 'flywheel.set_aside_reason': 'negative amounts', 'flywheel.source_version': '1' });
+    expect(r.setAside?.version.message).toBe('Rows set aside when adding t: negative amounts');
+    expect((await h.data.head('t__quarantine')).rows).toEqual([
+      { id: 2, amount: -3, why: 'negative: -3' },
+      { id: 5, amount: -1, why: 'negative: -1' },
+    ]);
+    expect(h.blobs()).toHaveLength(2);
+  });
+
+  it('a version split from a file is not recognised by the file fingerprint later', async () => {
+    const f = h.write('amounts.csv', CSV);
+    await h.data.add('t', f, { beforeCommit: async (_s, a) => void (await a.setAside(negative)) });
+    const again = await h.data.add('t', f);
+    expect(again).toMatchObject({ created: true, unchanged: null, version: { version: 2, rowCount: 6 } });
+  });
+
+  it('splits the stored content when the unchanged-file fast path is taken', async () => {
+    const f = h.write('amounts.csv', CSV);
+    await h.data.add('t', f);
+    const r = await h.data.add('t', f, { beforeCommit: async (_s, a) => void (await a.setAside(negative)) });
+    expect(r).toMatchObject({ created: true, unchanged: null, version: { version: 2, rowCount: 4 }, setAside: { rows: 2, version: { dataset: 't__quarantine', version: 1 } } });
+    expect((await h.data.head('t@1')).rows).toHaveLength(6);
+  });
+
+  it('no matching row: nothing set aside, the content is the staged one', async () => {
+    const f = h.write('amounts.csv', CSV);
+    const plain = await h.data.add('plain', f);
+    const r = await h.data.add('t', f, {
+      beforeCommit: async (staged, a) => {
+        expect(await a.setAside({ where: 'amount > $1', params: [100], reason: 'big' })).toEqual(staged);
+      },
+    });
+    expect(r.version.contentHash).toBe(plain.version.contentHash);
+    expect(r.setAside).toBeUndefined();
+    expect((await h.data.ls()).map((d) => d.name)).toEqual(['plain', 't']);
+  });
+
+  it('refusing after setting rows aside leaves no version and no blob', async () => {
+    const f = h.write('amounts.csv', CSV);
+    const refuse = async (_s: unknown, a: { setAside: (r: typeof negative) => Promise<unknown> }) => {
+      await a.setAside(negative);
+      throw new FlywheelError('FW_INVALID_ARGUMENT', 'still bad');
+    };
+    await expect(h.data.add('t', f, { beforeCommit: refuse })).rejects.toThrow('still bad');
+    expect(await h.data.ls({ includeDeleted: true })).toEqual([]);
+    expect(h.blobs()).toEqual([]);
+  });
+
+  it('a condition DuckDB cannot run is bad input', async () => {
+    const f = h.write('amounts.csv', CSV);
+    const err = await addError(h.data.add('t', f, { beforeCommit: async (_s, a) => void (await a.setAside({ where: 'nope > 1', reason: 'typo' })) }));
+    expect(err.code).toBe('FW_INVALID_ARGUMENT');
+    expect(err.message).toMatch(/^Could not set rows aside \(typo\): .*nope/);
+  });
+});

@@ -5,7 +5,9 @@
  * profiles it, and records the version in one transaction — or, on any
  * failure, records nothing and leaves no blob behind. It implements the
  * DatasetReader/DatasetWriter contract other slices (quality, transforms,
- * diff, pipelines) code against.
+ * diff, pipelines) code against. A `beforeCommit` hook sees the staged data
+ * and may refuse it, or set some rows aside as `<name>__quarantine` and let
+ * the rest be committed (`data add --suite … --quarantine`).
  *
  * An unchanged source file (same absolute path, size and mtime as recorded
  * with the latest version, read with the same options) is recognised from
@@ -19,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ArtifactStore } from '../artifacts/types.js';
 import { FlywheelError, invalidArgument, notFound } from '../core/errors.js';
-import { sqlLiteral, type Engine } from '../engine/index.js';
+import { sqlIdent, sqlLiteral, type DuckDBValue, type Engine } from '../engine/index.js';
 import { recordEvent } from '../events/service.js';
 import { recordEdges } from '../lineage/service.js';
 import type { Store } from '../store/index.js';
@@ -79,6 +81,28 @@ export interface StagedVersion {
   profile: DatasetProfile;
 }
 
+/** Rows `beforeCommit` sets aside: they become a version of `<name>__quarantine`, the others the new version. */
+export interface SetAsideRequest {
+  /** SQL condition over the staged columns, TRUE for a row to set aside (NULL counts as FALSE). */
+  where: string;
+  /** Values of the `$1…$n` parameters `where` uses. */
+  params?: DuckDBValue[];
+  /** Extra columns of the set-aside rows: name → SQL expression over the row (may use `where`'s parameters, no others). */
+  annotate?: Record<string, string>;
+  /** Why, for people: goes into the quarantine version's message and its `flywheel.set_aside_reason` tag. */
+  reason: string;
+}
+
+/** What `beforeCommit` may do with the staged data besides refusing it. */
+export interface StagedActions {
+  /**
+   * Splits the staged rows (once per add): those matching `where` are set
+   * aside, the rest are re-written, re-hashed and re-profiled as the content
+   * to commit, which is returned. When no row matches, nothing changes.
+   */
+  setAside(request: SetAsideRequest): Promise<StagedVersion>;
+}
+
 export interface AddOptions {
   message?: string;
   author?: string;
@@ -97,8 +121,12 @@ export interface AddOptions {
   allowSchemaChange?: boolean;
   /** The run doing the add; its `produces` lineage edge is recorded. */
   runId?: string;
-  /** Runs after the Parquet is staged and before anything is recorded; throwing aborts the add (quality suites hook in here). */
-  beforeCommit?: (staged: StagedVersion) => Promise<void>;
+  /**
+   * Runs after the Parquet is staged and before anything is recorded; throwing
+   * aborts the add, `actions.setAside` keeps only some rows (quality suites
+   * hook in here).
+   */
+  beforeCommit?: (staged: StagedVersion, actions: StagedActions) => Promise<void>;
 }
 
 export interface AddResult {
@@ -110,6 +138,8 @@ export interface AddResult {
   unchanged: 'fingerprint' | 'content' | null;
   /** Bad rows stored aside under onBadRows=quarantine. */
   quarantine: { version: DatasetVersion; rows: number } | null;
+  /** Rows `beforeCommit` set aside (also in `<name>__quarantine`); absent when it set none aside. */
+  setAside?: { version: DatasetVersion; rows: number; reason: string };
 }
 
 export interface ExportResult {
@@ -190,6 +220,12 @@ interface Staged {
   schema: ColumnSchema[];
 }
 
+/** The content `beforeCommit` left to commit, and the rows it set aside. */
+interface Checked {
+  staged: Staged;
+  setAside: { staged: Staged; reason: string } | null;
+}
+
 interface NewVersion {
   dataset: string;
   staged: Staged;
@@ -259,27 +295,25 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
       if (options.skipUnchanged && latest && latest.content_hash === staged.contentHash) {
         return { version: rowToVersion(latest), created: false, unchanged: 'content', quarantine: null };
       }
-      await options.beforeCommit?.({
-        dataset: name,
-        parquetPath: staged.parquetPath,
-        schema: staged.schema,
-        rowCount: staged.profile.rowCount,
-        contentHash: staged.contentHash,
-        profile: staged.profile,
-      });
+      const checked = await this.checkStaged(name, staged, staged.parquetPath, options.beforeCommit, async () => workDir);
+      const final = checked.staged;
+      if (checked.setAside && options.skipUnchanged && latest && latest.content_hash === final.contentHash) {
+        return { version: rowToVersion(latest), created: false, unchanged: 'content', quarantine: null };
+      }
       const main: NewVersion = {
         dataset: name,
-        staged,
+        staged: final,
         message: options.message ?? '',
         author: options.author ?? this.actor,
         tags,
         runId: options.runId ?? null,
-        fingerprint,
+        // A version holding only some of the source's rows is not what the file fingerprint stands for.
+        fingerprint: checked.setAside ? null : fingerprint,
       };
-      let quarantine: NewVersion | null = null;
+      const extras: NewVersion[] = [];
       if (badRows) {
         const q = await this.stageParquet(badRows.parquetPath, true);
-        quarantine = {
+        extras.push({
           dataset: quarantineName(name),
           staged: q,
           message: `Bad rows set aside when adding ${name}${options.message ? `: ${options.message}` : ''}`,
@@ -287,14 +321,16 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
           tags: { 'flywheel.source_dataset': name },
           runId: null,
           fingerprint: null,
-        };
+        });
       }
-      const [version, qVersion] = await this.commit(main, quarantine);
+      if (checked.setAside) extras.push(this.setAsideVersion(name, checked.setAside, main.author));
+      const [version, ...made] = await this.commit(main, extras);
       return {
         version,
         created: true,
-        unchanged: latest?.content_hash === staged.contentHash ? 'content' : null,
-        quarantine: qVersion && badRows ? { version: qVersion, rows: badRows.count } : null,
+        unchanged: latest?.content_hash === final.contentHash ? 'content' : null,
+        quarantine: badRows ? { version: made[0], rows: badRows.count } : null,
+        ...(checked.setAside ? { setAside: { version: made[made.length - 1], rows: checked.setAside.staged.profile.rowCount, reason: checked.setAside.reason } } : {}),
       };
     } finally {
       await fsp.rm(workDir, { recursive: true, force: true });
@@ -314,21 +350,95 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
       profile: profile ?? { rowCount: Number(latest.row_count), columns: [], exactDistinctBound: this.exactDistinctBound, piiSampleSize: 0 },
       schema: latestVersion.schema,
     };
-    if (options.beforeCommit) {
-      await options.beforeCommit({
-        dataset: name,
-        parquetPath: await this.parquetPath(latestVersion),
-        schema: staged.schema,
-        rowCount: latestVersion.rowCount,
-        contentHash: staged.contentHash,
-        profile: staged.profile,
-      });
+    let workDir: string | undefined;
+    try {
+      const readPath = options.beforeCommit ? await this.parquetPath(latestVersion) : '';
+      const checked = await this.checkStaged(name, staged, readPath, options.beforeCommit, async () => (workDir ??= await makeWorkDir(this.deps.artifacts)));
+      const author = options.author ?? this.actor;
+      const [version, ...made] = await this.commit(
+        { dataset: name, staged: checked.staged, message: options.message ?? '', author, tags, runId: options.runId ?? null, fingerprint: checked.setAside ? null : fingerprint },
+        checked.setAside ? [this.setAsideVersion(name, checked.setAside, author)] : [],
+      );
+      if (!checked.setAside) return { version, created: true, unchanged: 'fingerprint', quarantine: null };
+      return { version, created: true, unchanged: null, quarantine: null, setAside: { version: made[0], rows: checked.setAside.staged.profile.rowCount, reason: checked.setAside.reason } };
+    } finally {
+      if (workDir) await fsp.rm(workDir, { recursive: true, force: true });
     }
-    const [version] = await this.commit(
-      { dataset: name, staged, message: options.message ?? '', author: options.author ?? this.actor, tags, runId: options.runId ?? null, fingerprint },
-      null,
-    );
-    return { version, created: true, unchanged: 'fingerprint', quarantine: null };
+  }
+
+  /**
+   * Runs `beforeCommit` on the staged content (read from `readPath`) and
+   * applies a split it asks for: the kept rows become the content to commit.
+   */
+  private async checkStaged(
+    name: string,
+    staged: Staged,
+    readPath: string,
+    hook: AddOptions['beforeCommit'],
+    workDir: () => Promise<string>,
+  ): Promise<Checked> {
+    if (!hook) return { staged, setAside: null };
+    const view = (s: Staged, file: string): StagedVersion => ({
+      dataset: name,
+      parquetPath: file,
+      schema: s.schema,
+      rowCount: s.profile.rowCount,
+      contentHash: s.contentHash,
+      profile: s.profile,
+    });
+    const checked: Checked = { staged, setAside: null };
+    let split = false;
+    await hook(view(staged, readPath), {
+      setAside: async (request) => {
+        if (split) throw new Error('setAside may be called once per add');
+        split = true;
+        const parts = await this.splitParquet(readPath, request, await workDir());
+        if (!parts) return view(staged, readPath);
+        checked.staged = parts.kept;
+        checked.setAside = { staged: parts.rejected, reason: request.reason };
+        return view(parts.kept, parts.kept.parquetPath);
+      },
+    });
+    return checked;
+  }
+
+  /** Writes the rows of `file` matching `request.where` and the others as two staged files; null when none match. */
+  private async splitParquet(file: string, request: SetAsideRequest, workDir: string): Promise<{ kept: Staged; rejected: Staged } | null> {
+    const engine = await this.engine();
+    const source = `read_parquet(${sqlLiteral(file)})`;
+    const cond = `coalesce((${request.where}), false)`;
+    const params = request.params ?? [];
+    const extra = Object.entries(request.annotate ?? {})
+      .map(([column, expr]) => `, (${expr}) AS ${sqlIdent(column)}`)
+      .join('');
+    const rejectedPath = path.join(workDir, 'set-aside.parquet');
+    const keptPath = path.join(workDir, 'kept.parquet');
+    try {
+      await engine.run(`COPY (SELECT *${extra} FROM ${source} WHERE ${cond}) TO ${sqlLiteral(rejectedPath)} ${PARQUET_COPY_OPTIONS}`, params);
+      const [{ n }] = await engine.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(${sqlLiteral(rejectedPath)})`);
+      if (Number(n) === 0) {
+        await fsp.rm(rejectedPath, { force: true });
+        return null;
+      }
+      await engine.run(`COPY (SELECT * FROM ${source} WHERE NOT ${cond}) TO ${sqlLiteral(keptPath)} ${PARQUET_COPY_OPTIONS}`, params);
+    } catch (err) {
+      if (err instanceof FlywheelError) throw err;
+      throw invalidArgument(`Could not set rows aside (${request.reason}): ${(err as Error).message.split('\n')[0]}`);
+    }
+    const [kept, rejected] = await Promise.all([this.stageParquet(keptPath, true), this.stageParquet(rejectedPath, true)]);
+    return { kept, rejected };
+  }
+
+  private setAsideVersion(name: string, setAside: NonNullable<Checked['setAside']>, author: string): NewVersion {
+    return {
+      dataset: quarantineName(name),
+      staged: setAside.staged,
+      message: `Rows set aside when adding ${name}: ${setAside.reason}`,
+      author,
+      tags: { 'flywheel.source_dataset': name, 'flywheel.set_aside_reason': setAside.reason },
+      runId: null,
+      fingerprint: null,
+    };
   }
 
   /** Reads the source into a Parquet file in `workDir`, profiles it, and settles mixed-type text columns. */
@@ -392,8 +502,8 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
    * transaction fails, blobs this call wrote are removed again unless some
    * other version has come to reference them meanwhile.
    */
-  private async commit(main: NewVersion, quarantine: NewVersion | null): Promise<[DatasetVersion, DatasetVersion | null]> {
-    const items = quarantine ? [main, quarantine] : [main];
+  private async commit(main: NewVersion, extras: NewVersion[]): Promise<[DatasetVersion, ...DatasetVersion[]]> {
+    const items = [main, ...extras];
     const written: string[] = [];
     try {
       for (const item of items) {
@@ -405,8 +515,10 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
         try {
           return await this.db.transaction().execute(async (trx) => {
             const m = await this.insertVersion(trx, main);
-            const q = quarantine ? await this.insertVersion(trx, { ...quarantine, tags: { ...quarantine.tags, 'flywheel.source_version': String(m.version) } }) : null;
-            return [m, q] as [DatasetVersion, DatasetVersion | null];
+            const made: DatasetVersion[] = [];
+            // Versions set aside (bad rows, rows a check refused) name the version they were split from.
+            for (const x of extras) made.push(await this.insertVersion(trx, { ...x, tags: { ...x.tags, 'flywheel.source_version': String(m.version) } }));
+            return [m, ...made] as [DatasetVersion, ...DatasetVersion[]];
           });
         } catch (err) {
           // Two writers took the same version number: the loser tries again with the next one.
@@ -486,7 +598,7 @@ export class DataService implements DataApi, DatasetReader, DatasetWriter {
     }
     const [version] = await this.commit(
       { dataset: input.dataset, staged, message: input.message ?? '', author: input.author ?? this.actor, tags, runId: input.runId ?? null, fingerprint: null },
-      null,
+      [],
     );
     return version;
   }

@@ -10,3 +10,4 @@ export { defineSuite, parseSuite, parseSuiteYaml, loadSuiteFile, suiteHash } fro
 export { QualityService, type QualityServiceOptions, type ValidateOptions } from './service.js';
 export { validateParquet, type ValidationContext } from './runner.js';
 export { failingRowsPredicate } from './compile.js';
+export { addWithSuite, quarantineRequest, SuiteFailedError, FAILED_CHECKS_COLUMN, type SuiteAddDeps, type SuiteAddOptions, type SuiteAddResult } from './add-with-suite.js';

@@ -3,7 +3,8 @@
  * embedded default, `.flywheel/` in the working directory) or a server when
  * FLYWHEEL_TRACKING_URI (or an http(s) MLFLOW_TRACKING_URI) is set, and
  * `Flywheel.connect(url)` for a server explicitly. Both modes sit behind the
- * one TrackingApi interface, so `startRun`/`withRun` behave the same in each.
+ * one TrackingApi interface, so `startRun`/`withRun` behave the same in each;
+ * `fw.data` (FlywheelData) and `fw.lineage` likewise answer the same in both.
  */
 import os from 'node:os';
 import { resolveConfig, type ConfigOverrides } from '../core/config.js';
@@ -16,9 +17,12 @@ import { sourceTags } from '../tracking/source-tags.js';
 import type { Experiment } from '../tracking/types.js';
 import { ActiveRun, type ParamValue } from './active-run.js';
 import { RemoteTracking } from './remote.js';
-import { RemoteData } from './remote-data.js';
 import type { Engine } from '../engine/index.js';
-import type { DataApi } from '../data/api.js';
+import type { Direction, LineageGraph } from '../lineage/graph.js';
+import type { FlywheelData } from './data-extra.js';
+import type { EmbeddedData } from './embedded-data.js';
+import { RemoteFlywheelData } from './remote-data-extra.js';
+import { embeddedLineage, remoteLineage, type LineageOptions, type LineageWalk } from './lineage.js';
 
 /** The default for how long logged metrics may wait before they are written. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -91,8 +95,9 @@ export class Flywheel {
     readonly mode: 'embedded' | 'remote',
     private readonly release: () => Promise<void>,
     options: ClientOptions,
-    /** Datasets and their versions: add, resolve, read a version as a Parquet path, head… */
-    readonly data: DataApi,
+    /** Datasets and their versions: add, resolve, read (rows or a Parquet path), diff, transform, validate… */
+    readonly data: FlywheelData,
+    private readonly lineageWalk: LineageWalk,
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     if (!Number.isFinite(this.flushIntervalMs) || this.flushIntervalMs < 0) {
@@ -115,20 +120,33 @@ export class Flywheel {
     const service = new TrackingService(store, { actor: osUser(), artifacts });
     // The data slice (and DuckDB) load on the first data call that needs them, not with every client.
     let engine: Engine | undefined;
-    const data = lazy<DataApi>(async () => {
-      const [{ DataService }, { Engine }] = await Promise.all([import('../data/service.js'), import('../engine/index.js')]);
-      return new DataService({ store, artifacts, engine: async () => (engine = await Engine.open()), tracking: service, actor: osUser() });
+    const data = lazy<EmbeddedData>(async () => {
+      const [{ EmbeddedData }, { Engine }] = await Promise.all([import('./embedded-data.js'), import('../engine/index.js')]);
+      return new EmbeddedData({ store, artifacts, engine: async () => (engine = await Engine.open()), tracking: service, actor: osUser() }, service);
     });
     const release = async () => {
       engine?.close();
       await store.close();
     };
-    return new Flywheel(service, 'embedded', release, options, data);
+    return new Flywheel(service, 'embedded', release, options, data, embeddedLineage({ db: store.db, data, tracking: service }));
   }
 
   /** Talks to the Flywheel server at `url` (for example http://127.0.0.1:5000). */
   static async connect(url: string, options: ClientOptions = {}): Promise<Flywheel> {
-    return new Flywheel(new RemoteTracking(url), 'remote', async () => {}, options, new RemoteData(url));
+    // RemoteTracking checks the URL first and names what is wrong with it.
+    const tracking = new RemoteTracking(url);
+    const data = new RemoteFlywheelData(url);
+    return new Flywheel(tracking, 'remote', () => data.close(), options, data, remoteLineage(url));
+  }
+
+  /**
+   * Where a dataset version came from (`upstream`, the default: the runs that
+   * produced it and their inputs, recursively) or what was made from it
+   * (`downstream`). `ref` is a dataset ref (NAME@3, NAME@latest…) or
+   * `run:<run id>`.
+   */
+  lineage(ref: string, direction: Direction = 'upstream', options: LineageOptions = {}): Promise<LineageGraph> {
+    return this.lineageWalk(ref, direction, options);
   }
 
   /**

@@ -4,3 +4,5 @@ export type { ClientOptions, OpenOptions, StartRunOptions } from './flywheel.js'
 export { ActiveRun } from './active-run.js';
 export type { MetricOptions, ParamValue } from './active-run.js';
 export { RemoteTracking } from './remote.js';
+export type { DataRow, DataValidateOptions, FlywheelData, ReadOptions, SuiteInput, TransformSpec } from './data-extra.js';
+export type { LineageOptions } from './lineage.js';

@@ -14,6 +14,7 @@ import { mlflowTrackingRoutes } from '../tracking/mlflow-routes.js';
 import { mlflowArtifactRoutes } from '../tracking/mlflow-artifact-routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
 import { dataRoutes } from '../data/routes.js';
+import { diffTransformRoutes } from '../data/diff-transform-routes.js';
 import { qualityRoutes } from '../quality/routes.js';
 import { lineageRoutes } from '../lineage/routes.js';
 
@@ -70,6 +71,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(mlflowArtifactRoutes, { ctx });
   await app.register(trackingRoutes, { ctx, prefix: '/api/v1' });
   await app.register(dataRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(diffTransformRoutes, { ctx, prefix: '/api/v1' });
   await app.register(qualityRoutes, { ctx, prefix: '/api/v1' });
   await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
 
