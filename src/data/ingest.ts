@@ -71,6 +71,9 @@ export function csvReader(files: string[], format: 'csv' | 'tsv', o: CsvReadOpti
     `quote='"'`,
     `escape='"'`,
     'header=true',
+    // The sniffer may otherwise decide the first lines are a preamble and drop them
+    // silently (seen: a header of 2 fields over a ragged row of 3 gave 0 rows).
+    'skip=0',
     'strict_mode=true',
   ];
   if (o.columns) args.push('auto_detect=false', `columns=${structList(o.columns)}`);

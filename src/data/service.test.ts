@@ -283,6 +283,12 @@ describe('bad input is refused with the file, line and column named', () => {
     expect(err.details).toMatchObject({ file: f, line: 3 });
   });
 
+  it('a ragged first data row is not mistaken for the header (no line is skipped silently)', async () => {
+    const f = h.write('ragged-first.csv', 'id,name\n1,x,y\n');
+    const err = await addError(h.data.add('t', f));
+    expect(err.message).toContain(`${f} line 2: expected 2 columns, found 3`);
+  });
+
   it('too many columns far into a big file', async () => {
     const lines = ['a,b', ...Array.from({ length: 30_000 }, (_, i) => `${i},v${i}`), '5,6,7', '8,w'];
     const f = h.write('late.csv', lines.join('\n') + '\n');
