@@ -1,0 +1,224 @@
+/**
+ * Shell steps: runs a step's command with `/bin/sh -c`, in any language.
+ *
+ * The contract a command sees (environment variables; NAME is the param,
+ * input or output name upper-cased with every character outside [A-Z0-9]
+ * turned into `_`, so `raw-orders` → `RAW_ORDERS`):
+ *   FW_PARAM_<NAME>   the param's value as text (booleans as true/false)
+ *   FW_PARAMS_FILE    a JSON file holding every param with its JSON type
+ *   FW_INPUT_<NAME>   the path of the input's Parquet file (read it)
+ *   FW_OUTPUT_<NAME>  where to write the output's Parquet file (<outputsDir>/<name>.parquet)
+ *   FW_OUTPUTS_DIR    the directory of the outputs
+ * plus the given `env` over the executor's own environment. Exit status 0
+ * means success; any other status fails the attempt with an error naming the
+ * status and the last lines of stderr (127: the command was not found).
+ *
+ * stdout and stderr are streamed into `logFile`, never held in memory (only
+ * a bounded tail of stderr is kept for the error message). The file is capped
+ * at `maxLogBytes`: past it one marker line is written and further output is
+ * read and discarded, so a step printing gigabytes fills neither memory nor
+ * disk. The command runs in its own process group; on abort the whole group
+ * gets SIGTERM, then SIGKILL after `killGraceMs`, so children of the shell die
+ * too. When the shell exits, processes it left behind in its group are killed.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { invalidArgument } from '../core/errors.js';
+
+export interface ShellStepOptions {
+  cmd: string;
+  cwd: string;
+  /** Extra environment, over process.env. */
+  env?: Record<string, string>;
+  params?: Record<string, string | number | boolean>;
+  /** Input name → Parquet path. */
+  inputs?: Record<string, string>;
+  /** Declared output names; each gets FW_OUTPUT_<NAME> under `outputsDir`. */
+  outputs?: readonly string[];
+  outputsDir: string;
+  signal?: AbortSignal;
+  logFile: string;
+  /** Cap of the log file in bytes (the truncation marker line comes on top). */
+  maxLogBytes: number;
+  /** Between SIGTERM and SIGKILL on abort (default 5 s). */
+  killGraceMs?: number;
+}
+
+export interface ShellStepResult {
+  /** Output name → the file path the command was told to write. */
+  outputs: Record<string, string>;
+  /** Bytes written to the log file, the marker excluded. */
+  logBytes: number;
+  logTruncated: boolean;
+}
+
+/** A shell step that exited non-zero, was killed, or could not start. */
+export class ShellStepError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = 'ShellStepError';
+  }
+}
+
+const STDERR_TAIL_LINES = 20;
+/** Bytes of stderr kept for the tail (enough for 20 ordinary lines). */
+const STDERR_TAIL_BYTES = 8 * 1024;
+const DEFAULT_KILL_GRACE_MS = 5_000;
+
+/** The env var suffix for a param, input or output name. */
+export function envName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/** The FW_* variables for a step (without writing the params file). */
+export function shellStepEnv(opts: Pick<ShellStepOptions, 'params' | 'inputs' | 'outputs' | 'outputsDir'>, paramsFile: string): Record<string, string> {
+  const env: Record<string, string> = { FW_PARAMS_FILE: paramsFile, FW_OUTPUTS_DIR: opts.outputsDir };
+  const put = (prefix: string, name: string, value: string) => {
+    const key = `${prefix}${envName(name)}`;
+    if (Object.hasOwn(env, key)) throw invalidArgument(`two names map to the same environment variable ${key} (rename "${name}")`);
+    env[key] = value;
+  };
+  for (const [name, value] of Object.entries(opts.params ?? {})) put('FW_PARAM_', name, String(value));
+  for (const [name, file] of Object.entries(opts.inputs ?? {})) put('FW_INPUT_', name, file);
+  for (const name of opts.outputs ?? []) put('FW_OUTPUT_', name, path.join(opts.outputsDir, `${name}.parquet`));
+  return env;
+}
+
+export async function runShellStep(opts: ShellStepOptions): Promise<ShellStepResult> {
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  fs.mkdirSync(opts.outputsDir, { recursive: true });
+  fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-step-'));
+  try {
+    const paramsFile = path.join(tmp, 'params.json');
+    const fwEnv = shellStepEnv(opts, paramsFile);
+    fs.writeFileSync(paramsFile, JSON.stringify(opts.params ?? {}, null, 2));
+    const outputs = Object.fromEntries((opts.outputs ?? []).map((n) => [n, fwEnv[`FW_OUTPUT_${envName(n)}`]]));
+    const run = await spawnCapped(opts, { ...process.env, ...opts.env, ...fwEnv });
+    if (run.aborted) throw abortError(opts.signal!);
+    if (run.code !== 0) throw exitError(opts.cmd, run.code, run.signal, run.stderrTail);
+    return { outputs, logBytes: run.logBytes, logTruncated: run.truncated };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+interface SpawnResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  aborted: boolean;
+  stderrTail: string;
+  logBytes: number;
+  truncated: boolean;
+}
+
+function spawnCapped(opts: ShellStepOptions, env: NodeJS.ProcessEnv): Promise<SpawnResult> {
+  return new Promise((resolve, reject) => {
+    const log = fs.createWriteStream(opts.logFile, { flags: 'w' });
+    const child = spawn('/bin/sh', ['-c', opts.cmd], { cwd: opts.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let logBytes = 0;
+    let truncated = false;
+    let stderrTail = Buffer.alloc(0);
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let openStreams = 2;
+    let failed = false;
+
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // ESRCH: the group is gone already.
+      }
+    };
+    const onAbort = () => {
+      aborted = true;
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const sources = [child.stdout!, child.stderr!];
+    const capture = (chunk: Buffer) => {
+      const room = opts.maxLogBytes - logBytes;
+      if (room > 0) {
+        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        logBytes += part.length;
+        if (!log.write(part)) {
+          // Backpressure: stop reading until the file caught up, so memory stays bounded.
+          for (const s of sources) s.pause();
+          log.once('drain', () => sources.forEach((s) => s.resume()));
+        }
+      }
+      if (chunk.length > room && !truncated) {
+        truncated = true;
+        log.write(`\n[flywheel] log truncated at ${opts.maxLogBytes} bytes; further output was discarded\n`);
+      }
+    };
+    child.stdout!.on('data', capture);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      capture(chunk);
+      stderrTail = Buffer.concat([stderrTail, chunk]);
+      if (stderrTail.length > STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL_BYTES);
+    });
+
+    const finish = () => {
+      if (failed || exit === undefined || openStreams > 0) return;
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      log.end(() =>
+        resolve({ ...exit!, aborted, stderrTail: lastLines(stderrTail.toString('utf8'), STDERR_TAIL_LINES), logBytes, truncated }),
+      );
+    };
+    for (const s of sources) s.on('close', () => (openStreams--, finish()));
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Leftovers in the step's process group (e.g. `sleep 30 &`) would keep the pipes open: end them.
+      killGroup('SIGKILL');
+      finish();
+    });
+    child.on('error', (err) => {
+      failed = true;
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      log.end();
+      reject(new ShellStepError(`could not start /bin/sh for the step: ${err.message}`, null, null, ''));
+    });
+    log.on('error', (err) => {
+      failed = true;
+      killGroup('SIGKILL');
+      reject(new ShellStepError(`could not write the step log ${opts.logFile}: ${err.message}`, null, null, ''));
+    });
+  });
+}
+
+function exitError(cmd: string, code: number | null, signal: NodeJS.Signals | null, tail: string): ShellStepError {
+  const shown = cmd.length > 200 ? `${cmd.slice(0, 200)}…` : cmd;
+  let head: string;
+  if (code === 127) head = `command not found (exit code 127): ${shown} — is the program installed and on PATH?`;
+  else if (code === 126) head = `command not executable (exit code 126): ${shown}`;
+  else if (code !== null) head = `command failed with exit code ${code}: ${shown}`;
+  else head = `command killed by signal ${signal}: ${shown}`;
+  const message = tail ? `${head}\nlast lines of stderr:\n${tail}` : head;
+  return new ShellStepError(message, code, signal, tail);
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('shell step aborted');
+}
+
+/** The last `n` lines of `text`, without a trailing empty line. */
+export function lastLines(text: string, n: number): string {
+  const lines = text.replace(/\n$/, '').split('\n');
+  return lines.slice(-n).join('\n');
+}
