@@ -6,11 +6,12 @@
  */
 export { Flywheel, ActiveRun, RemoteTracking, DEFAULT_FLUSH_INTERVAL_MS, trackingUriFromEnv } from './sdk/index.js';
 export type { ClientOptions, MetricOptions, OpenOptions, ParamValue, StartRunOptions } from './sdk/index.js';
-export type { DataRow, DataValidateOptions, FlywheelData, LineageOptions, ReadOptions, SuiteInput, TransformSpec } from './sdk/index.js';
+export type { DataRow, DataValidateOptions, FlywheelAddOptions, FlywheelAddResult, FlywheelData, LineageOptions, ReadOptions, SuiteInput, TransformSpec } from './sdk/index.js';
+export type { FlywheelSuites, ListSuitesOptions, SuiteSource } from './sdk/index.js';
 export type { ColumnSchema, Dataset, DatasetProfile, DatasetVersion } from './data/types.js';
 export type { DatasetDiff, DiffOptions } from './data/diff.js';
 export type { TransformResult } from './data/transform.js';
-export type { Check, CheckResult, Suite, SuiteSpec, ValidationResult } from './quality/types.js';
+export type { Check, CheckResult, PutSuiteResult, RegisteredSuite, Suite, SuiteChange, SuiteSpec, ValidationResult } from './quality/types.js';
 export { defineSuite } from './quality/suite.js';
 export type { Direction, LineageGraph, LabelledNode } from './lineage/graph.js';
 export type { TrackingApi } from './tracking/api.js';

@@ -11,8 +11,9 @@ import { registerRunCommands } from './commands/runs.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerDataCommands } from '../data/commands.js';
 import { registerDiffTransformCommands } from '../data/diff-transform-commands.js';
-import { addWithSuiteCommand, registerQualityCommands } from '../quality/commands.js';
+import { addWithSuiteCommand, registerQualityCommands, registerSuiteCommands } from '../quality/commands.js';
 import { registerLineageCommands } from '../lineage/commands.js';
+import { registerPipelineCommands } from '../pipelines/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
@@ -31,7 +32,9 @@ export function buildProgram(): Command {
   const data = registerDataCommands(program, { addWithSuite: addWithSuiteCommand });
   registerDiffTransformCommands(data);
   registerQualityCommands(program);
+  registerSuiteCommands(program);
   registerLineageCommands(program);
+  registerPipelineCommands(program);
   return program;
 }
 

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   FW_LIMIT_EXCEEDED: { status: 400, mlflow: 'INVALID_PARAMETER_VALUE', description: 'A request exceeds a documented limit.' },
   FW_PAYLOAD_TOO_LARGE: { status: 413, mlflow: 'INVALID_PARAMETER_VALUE', description: 'The request body is larger than allowed.' },
   FW_UNSAFE_PATH: { status: 400, mlflow: 'INVALID_PARAMETER_VALUE', description: 'An artifact path is absolute, escapes its root or holds a NUL byte.' },
+  FW_SUITE_FAILED: { status: 422, mlflow: 'INVALID_PARAMETER_VALUE', description: 'A quality suite refused the data (an error-severity check failed); nothing was committed.' },
   FW_ROUTE_NOT_FOUND: { status: 404, mlflow: 'ENDPOINT_NOT_FOUND', description: 'No route matches the method and URL.' },
   FW_CONFIG: { status: 500, mlflow: 'INTERNAL_ERROR', description: 'Flywheel is misconfigured (for example an unreachable database URL).' },
   FW_INTERNAL: { status: 500, mlflow: 'INTERNAL_ERROR', description: 'An unexpected failure; details are in the server log, not the response.' },

@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { FlywheelError, invalidArgument } from '../core/errors.js';
 import type { AppContext } from '../server/context.js';
@@ -32,7 +32,8 @@ const tags = ['data'];
 /** How messages about an uploaded file name it. */
 const UPLOAD_LABEL = 'uploaded file';
 
-function parseTags(pairs: string[] | undefined): Record<string, string> {
+/** `tag=key=value` query values as a map (also used by the quality slice's validated upload). */
+export function parseTags(pairs: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of pairs ?? []) {
     const eq = p.indexOf('=');
@@ -40,6 +41,30 @@ function parseTags(pairs: string[] | undefined): Record<string, string> {
     out[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * Streams an upload's body (the raw request stream the upload scope's
+ * catch-all parser hands over) to `file`; an empty request makes an empty
+ * file. On failure the rest of the request is drained so the error can be
+ * answered.
+ */
+export async function saveUploadBody(req: FastifyRequest, file: string): Promise<void> {
+  const body = req.body as NodeJS.ReadableStream | undefined;
+  try {
+    if (body) await pipeline(body, fs.createWriteStream(file));
+    else await fsp.writeFile(file, '');
+  } catch (err) {
+    req.raw.resume();
+    throw err;
+  }
+}
+
+/** The same FlywheelError naming "uploaded file" where it named our temp file; other errors as they are. */
+export function nameUploadInError(err: unknown, file: string): unknown {
+  if (!(err instanceof FlywheelError)) return err;
+  const details = err.details?.file === file ? { ...err.details, file: UPLOAD_LABEL } : err.details;
+  return new FlywheelError(err.code, err.message.replaceAll(file, UPLOAD_LABEL), details);
 }
 
 export const dataRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (fastify, { ctx }) => {
@@ -163,14 +188,7 @@ export const dataRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (fastif
         const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'fw-upload-'));
         try {
           const file = path.join(dir, `upload.${format}`);
-          const body = req.body as NodeJS.ReadableStream | undefined;
-          try {
-            if (body) await pipeline(body, fs.createWriteStream(file));
-            else await fsp.writeFile(file, '');
-          } catch (err) {
-            req.raw.resume();
-            throw err;
-          }
+          await saveUploadBody(req, file);
           const result = await data
             .add(req.params.name, file, {
               format,
@@ -183,9 +201,7 @@ export const dataRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (fastif
             })
             .catch((err: unknown) => {
               // Messages name the uploaded body, not our temp file.
-              if (!(err instanceof FlywheelError)) throw err;
-              const details = err.details?.file === file ? { ...err.details, file: UPLOAD_LABEL } : err.details;
-              throw new FlywheelError(err.code, err.message.replaceAll(file, UPLOAD_LABEL), details);
+              throw nameUploadInError(err, file);
             });
           return reply.code(result.created ? 201 : 200).send(result);
         } finally {

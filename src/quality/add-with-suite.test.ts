@@ -55,9 +55,9 @@ describe('addWithSuite without quarantine', () => {
 
   it('refuses the add when an error check fails: no version, no blob, the check named', async () => {
     const err = await failure(addWithSuite(deps, 'orders', ORDERS, {}, { suite: suiteFile('orders.yaml') }));
-    expect(err.code).toBe('FW_INVALID_ARGUMENT');
+    expect([err.code, err.status]).toEqual(['FW_SUITE_FAILED', 422]);
     expect(err.message).toBe('Not added: orders failed suite orders_basic: regex(email) (1 unexpected)');
-    expect(err.details).toEqual({ dataset: 'orders', suite: 'orders_basic', failedChecks: ['regex(email)'] });
+    expect(err.details).toEqual({ dataset: 'orders', suite: 'orders_basic', failedChecks: ['regex(email)'], validation: err.validation });
     expect(err.validation).toMatchObject({ versionId: null, success: false, statistics: { checks: 5, errors: 1, warnings: 1 } });
     expect(await h.data.ls({ includeDeleted: true })).toEqual([]);
     expect(h.blobs()).toEqual([]);

@@ -51,7 +51,10 @@ export interface SuiteAddResult {
   validation: ValidationResult | null;
 }
 
-/** The suite refused the staged data; nothing was committed. Carries the result for reports. */
+/**
+ * The suite refused the staged data; nothing was committed. Carries the
+ * result for reports, also in `details.validation` (what the REST API sends).
+ */
 export class SuiteFailedError extends FlywheelError {
   constructor(
     readonly validation: ValidationResult,
@@ -61,10 +64,11 @@ export class SuiteFailedError extends FlywheelError {
     const failed = validation.checks.filter((c) => !c.success && c.severity === 'error');
     const names = failed.map(describeFailed).join(', ');
     const hint = quarantine ? '. --quarantine sets aside only rows failing row-level checks; these judge the whole dataset' : '';
-    super('FW_INVALID_ARGUMENT', `Not added: ${dataset} failed suite ${validation.suite}: ${names}${hint}`, {
+    super('FW_SUITE_FAILED', `Not added: ${dataset} failed suite ${validation.suite}: ${names}${hint}`, {
       dataset,
       suite: validation.suite,
       failedChecks: failed.map((c) => c.name),
+      validation,
     });
   }
 }
@@ -109,6 +113,11 @@ export function quarantineRequest(suite: Suite, schema: readonly ColumnSchema[])
   };
 }
 
+/** Refuses a suite bound to another dataset than `name` (before any data is read). */
+export function checkSuiteDataset(suite: Suite, name: string): void {
+  if (suite.dataset !== name) throw invalidArgument(`suite "${suite.name}" is bound to dataset ${suite.dataset}, not ${name}`);
+}
+
 /**
  * Adds SOURCE as a new version of `name` if the suite passes on it (or, with
  * quarantine, on the rows kept), and stores the result with the version.
@@ -122,7 +131,7 @@ export async function addWithSuite(
   options: SuiteAddOptions,
 ): Promise<SuiteAddResult> {
   const { suite } = options;
-  if (suite.dataset !== name) throw invalidArgument(`suite "${suite.name}" is bound to dataset ${suite.dataset}, not ${name}`);
+  checkSuiteDataset(suite, name);
   const quarantine = options.quarantine ?? false;
   const checked: { result: ValidationResult | null } = { result: null };
   const add = await deps.data.add(name, source, {

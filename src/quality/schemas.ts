@@ -5,7 +5,9 @@
  * messages name the check and field.
  */
 import { Type } from '@fastify/type-provider-typebox';
+import { AddResultSchema, DatasetVersionSchema, UploadQuery } from '../data/schemas.js';
 import { CHECK_TYPES } from './suite.js';
+import { SUITE_NAME_PATTERN } from './registry.js';
 
 const Json = Type.Unknown();
 const AnyObject = Type.Record(Type.String(), Json);
@@ -30,7 +32,9 @@ export const SuiteBody = Type.Object(
 );
 
 export const ValidateBody = Type.Object({
-  suite: SuiteBody,
+  suite: Type.Union([SuiteBody, Type.String({ description: 'The name of a registered suite (PUT /suites/:name).' })], {
+    description: 'The suite as JSON (same keys as YAML), or the name of a registered suite.',
+  }),
   now: Type.Optional(Type.String({ description: 'ISO 8601 time freshness checks measure from (default: now).' })),
   save: Type.Optional(Type.Boolean({ description: 'Store the result with the version (default true).' })),
 });
@@ -74,3 +78,60 @@ export const ValidationResultSchema = Type.Object({
 });
 
 export const ValidationList = Type.Object({ items: Type.Array(ValidationResultSchema, { description: 'Newest first.' }) });
+
+// ------------------------------------------------------------------ the suite registry
+
+export const SuiteNameParams = Type.Object({ name: Type.String({ pattern: SUITE_NAME_PATTERN.source, description: 'Suite name.' }) });
+
+export const PutSuiteBody = Type.Object(
+  { ...SuiteBody.properties, name: Type.Optional(Type.String({ description: 'Suite name; when given it must equal the name in the URL.' })) },
+  { additionalProperties: true, description: 'A quality suite, as in a suite YAML file; checked exactly by the suite parser.' },
+);
+
+export const RegisteredSuiteSchema = Type.Object({
+  name: Type.String(),
+  dataset: Type.String({ description: 'The dataset the suite is bound to.' }),
+  definition: Type.Object(
+    {
+      name: Type.String(),
+      dataset: Type.String(),
+      description: Type.Optional(Type.String()),
+      checks: Type.Array(Type.Object({ type: Type.String(), name: Type.Optional(Type.String()) }, { additionalProperties: true })),
+    },
+    { additionalProperties: true, description: 'The normalized suite: every check with its name, severity and (for row checks) mostly filled in.' },
+  ),
+  hash: Type.String({ description: 'sha256 of the normalized suite.' }),
+  createdTime: Type.Integer({ description: 'Epoch milliseconds.' }),
+  updatedTime: Type.Integer({ description: 'When the definition last changed (epoch milliseconds).' }),
+});
+
+export const PutSuiteResultSchema = Type.Object({
+  ...RegisteredSuiteSchema.properties,
+  change: Type.Enum(['created', 'updated', 'unchanged'], { type: 'string', description: 'unchanged when the same definition was registered already.' }),
+});
+
+export const SuiteList = Type.Object({ items: Type.Array(RegisteredSuiteSchema, { description: 'By name.' }) });
+
+export const ListSuitesQuery = Type.Object({ dataset: Type.Optional(Type.String({ description: 'Only suites bound to this dataset.' })) }, { additionalProperties: false });
+
+// ------------------------------------------------------------------ validated upload
+
+export const ValidatedUploadQuery = Type.Object(
+  {
+    ...UploadQuery.properties,
+    suite: Type.String({ pattern: SUITE_NAME_PATTERN.source, description: 'The registered suite that checks the data before it is committed.' }),
+    quarantine: Type.Optional(Type.Boolean({ description: 'Set rows failing row-level error checks aside as NAME__quarantine instead of refusing the upload.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ValidatedAddSchema = Type.Object({
+  ...AddResultSchema.properties,
+  setAside: Type.Optional(
+    Type.Object(
+      { version: DatasetVersionSchema, rows: Type.Integer(), reason: Type.String() },
+      { description: 'Rows the suite set aside (quarantine=true) as a version of NAME__quarantine; absent when none were.' },
+    ),
+  ),
+  validation: Type.Union([ValidationResultSchema, Type.Null()], { description: 'The result stored with the new version; null when no version was made (skipUnchanged).' }),
+});

@@ -1,12 +1,14 @@
 /**
  * QualityService: validates dataset versions with suites and keeps the
- * results per version. Scanning goes through the Engine (runner.ts), dataset
- * refs through the data slice's DatasetReader, storage through store.ts.
+ * results per version; `suites` is the suite registry on the same store.
+ * Scanning goes through the Engine (runner.ts), dataset refs through the
+ * data slice's DatasetReader, storage through store.ts.
  */
 import type { Engine } from '../engine/index.js';
 import type { Store } from '../store/index.js';
 import type { DatasetReader, DatasetVersion } from '../data/types.js';
 import { newRunId } from '../core/ids.js';
+import { SuiteRegistry } from './registry.js';
 import { validateParquet } from './runner.js';
 import { insertResult, listResults } from './store.js';
 import type { Suite, ValidationResult } from './types.js';
@@ -31,6 +33,11 @@ export class QualityService {
 
   constructor(private readonly options: QualityServiceOptions) {
     this.actor = options.actor ?? 'system';
+  }
+
+  /** The suite registry on the same store, with the same actor. */
+  get suites(): SuiteRegistry {
+    return new SuiteRegistry({ store: this.options.store, actor: this.actor });
   }
 
   /** Validates the version `ref` names (`orders@3`, `orders@latest`…) and stores the result. */

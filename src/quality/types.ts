@@ -161,3 +161,25 @@ export interface ValidationResult {
 }
 
 export const SAMPLE_ROWS = 20;
+
+/** A suite in the registry: stored by name, so uploads and validations can name it instead of carrying it. */
+export interface RegisteredSuite {
+  name: string;
+  /** The dataset the suite is bound to. */
+  dataset: string;
+  /** The normalized suite, as `parseSuite` returns it. */
+  definition: Suite;
+  /** sha256 of the normalized suite (`suiteHash`). */
+  hash: string;
+  /** Epoch milliseconds. */
+  createdTime: number;
+  /** When the definition last changed (epoch milliseconds). */
+  updatedTime: number;
+}
+
+/** What a put did: a new name, a new definition under a known name, or nothing (same definition). */
+export type SuiteChange = 'created' | 'updated' | 'unchanged';
+
+export interface PutSuiteResult extends RegisteredSuite {
+  change: SuiteChange;
+}

@@ -1,10 +1,10 @@
 /**
  * `fw.data` beyond the DataApi: what a pipeline step does with datasets —
  * compare two versions (`diff`), make a version with SQL (`transform`),
- * check one with a quality suite (`validate`), and read one (`read` as rows,
- * `parquetPath` as a file). Embedded mode (embedded-data.ts) calls the
- * services in process; remote mode (remote-data-extra.ts) calls the REST
- * routes. Both give the same answers; the helpers both use live here. This
+ * check one with a quality suite (`validate`, or `add` with `suite` before
+ * the version is committed), and read one (`read` as rows, `parquetPath` as
+ * a file). Embedded mode (embedded-data.ts) calls the services in process;
+ * remote mode (remote-data-extra.ts) calls the REST routes. Both give the same answers; the helpers both use live here. This
  * module loads neither DuckDB nor the quality slice until a call needs them.
  *
  * Arrow: no `readArrow`. No Arrow library (`apache-arrow`) is installed —
@@ -12,10 +12,11 @@
  * lives in an extension that would need a download. Read the Parquet path
  * with your own Arrow or DuckDB reader instead.
  */
+import fs from 'node:fs';
 import { invalidArgument } from '../core/errors.js';
-import type { DataApi } from '../data/api.js';
+import type { DataAddOptions, DataApi } from '../data/api.js';
 import type { DatasetDiff, DiffOptions } from '../data/diff.js';
-import type { HeadResult } from '../data/service.js';
+import type { AddResult, HeadResult } from '../data/service.js';
 import type { TransformResult } from '../data/transform.js';
 import type { DatasetVersion } from '../data/types.js';
 import type { Engine } from '../engine/index.js';
@@ -31,8 +32,30 @@ export type TransformSpec = ({ sql: string; name?: string } | { file: string }) 
   params?: Record<string, string>;
 };
 
-/** A suite: an object as `defineSuite` takes it (or returns it), or the path of a YAML/JSON suite file. */
+/**
+ * A suite: an object as `defineSuite` takes it (or returns it), the path of a
+ * YAML/JSON suite file, or the name of a registered suite (`fw.suites`). A
+ * string is a file when one exists at that path, else a registered name.
+ */
 export type SuiteInput = Suite | SuiteSpec | string;
+
+/** `fw.data.add` options: those of the DataApi, plus a suite that checks the data before it is committed. */
+export interface FlywheelAddOptions extends DataAddOptions {
+  /**
+   * Check the data with this suite first; an error-severity check that fails
+   * refuses the add (FW_SUITE_FAILED, nothing committed). A suite object or
+   * file is registered under its name (`fw.suites.put`) and the add runs with
+   * the registered suite, in both modes: a server reads the suite by name.
+   */
+  suite?: SuiteInput;
+  /** With `suite`: set rows failing row-level error checks aside as `NAME__quarantine` instead of refusing the add. */
+  quarantine?: boolean;
+}
+
+/** What `fw.data.add` returns: the DataApi's result, and with a suite the validation result stored with the version (null when no version was made). */
+export interface FlywheelAddResult extends AddResult {
+  validation?: ValidationResult | null;
+}
 
 export interface DataValidateOptions {
   /** "Now" for freshness checks, epoch ms (default: the current time). */
@@ -50,6 +73,8 @@ export interface ReadOptions {
 export type DataRow = Record<string, unknown>;
 
 export interface FlywheelData extends DataApi {
+  /** Adds SOURCE as a new version of `name`; with `suite`, only if the suite passes (see FlywheelAddOptions). */
+  add(name: string, source: string, options?: FlywheelAddOptions): Promise<FlywheelAddResult>;
   /**
    * Compares version `b` with `a` (the reference): schema changes, row count,
    * per-column statistics and PSI drift, and with `key` the rows added,
@@ -81,6 +106,26 @@ export const HEAD_ROW_LIMIT = 10_000;
 export async function toSuite(suite: SuiteInput): Promise<Suite> {
   const { loadSuiteFile, parseSuite } = await import('../quality/suite.js');
   return typeof suite === 'string' ? loadSuiteFile(suite) : parseSuite(suite, 'suite');
+}
+
+/**
+ * A SuiteInput as a suite to use (checked and normalized here) or the name of
+ * a registered one: file first, then registry — a string names a registered
+ * suite only when no file exists at that path and it is a valid suite name.
+ */
+export async function suiteOrName(suite: SuiteInput): Promise<{ suite: Suite } | { name: string }> {
+  if (typeof suite === 'string' && !fs.existsSync(suite)) {
+    const { SUITE_NAME_PATTERN } = await import('../quality/registry.js');
+    if (SUITE_NAME_PATTERN.test(suite)) return { name: suite };
+  }
+  return { suite: await toSuite(suite) };
+}
+
+/** Refuses `quarantine` without a suite, in both modes. */
+export function splitSuiteOptions(options: FlywheelAddOptions): { suite: SuiteInput | undefined; quarantine: boolean; rest: DataAddOptions } {
+  const { suite, quarantine, ...rest } = options;
+  if (quarantine && suite === undefined) throw invalidArgument('quarantine needs a suite');
+  return { suite, quarantine: quarantine ?? false, rest };
 }
 
 /** What `readRows` needs from either mode. */

@@ -4,7 +4,8 @@
  * FLYWHEEL_TRACKING_URI (or an http(s) MLFLOW_TRACKING_URI) is set, and
  * `Flywheel.connect(url)` for a server explicitly. Both modes sit behind the
  * one TrackingApi interface, so `startRun`/`withRun` behave the same in each;
- * `fw.data` (FlywheelData) and `fw.lineage` likewise answer the same in both.
+ * `fw.data` (FlywheelData), `fw.suites` (the suite registry) and
+ * `fw.lineage` likewise answer the same in both.
  */
 import os from 'node:os';
 import { resolveConfig, type ConfigOverrides } from '../core/config.js';
@@ -23,6 +24,7 @@ import type { FlywheelData } from './data-extra.js';
 import type { EmbeddedData } from './embedded-data.js';
 import { RemoteFlywheelData } from './remote-data-extra.js';
 import { embeddedLineage, remoteLineage, type LineageOptions, type LineageWalk } from './lineage.js';
+import { embeddedSuites, RemoteSuites, type FlywheelSuites } from './suites.js';
 
 /** The default for how long logged metrics may wait before they are written. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -98,6 +100,8 @@ export class Flywheel {
     /** Datasets and their versions: add, resolve, read (rows or a Parquet path), diff, transform, validate… */
     readonly data: FlywheelData,
     private readonly lineageWalk: LineageWalk,
+    /** Quality suites registered by name: put, get, list, delete. */
+    readonly suites: FlywheelSuites,
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     if (!Number.isFinite(this.flushIntervalMs) || this.flushIntervalMs < 0) {
@@ -128,7 +132,7 @@ export class Flywheel {
       engine?.close();
       await store.close();
     };
-    return new Flywheel(service, 'embedded', release, options, data, embeddedLineage({ db: store.db, data, tracking: service }));
+    return new Flywheel(service, 'embedded', release, options, data, embeddedLineage({ db: store.db, data, tracking: service }), embeddedSuites(store, osUser()));
   }
 
   /** Talks to the Flywheel server at `url` (for example http://127.0.0.1:5000). */
@@ -136,7 +140,7 @@ export class Flywheel {
     // RemoteTracking checks the URL first and names what is wrong with it.
     const tracking = new RemoteTracking(url);
     const data = new RemoteFlywheelData(url);
-    return new Flywheel(tracking, 'remote', () => data.close(), options, data, remoteLineage(url));
+    return new Flywheel(tracking, 'remote', () => data.close(), options, data, remoteLineage(url), new RemoteSuites(url));
   }
 
   /**

@@ -1,8 +1,11 @@
 /**
  * `fw.data` in remote mode: RemoteData (datasets over /api/v1/datasets) plus
- * diff (`GET /datasets/diff`), transform (`POST /datasets/transform`; a SQL
- * file is read here and sent as text), validate (`POST
- * /datasets/:ref/validate`; a suite file is read and checked here) and read
+ * add with a suite (the suite registered first with `PUT /suites/:name`
+ * unless a registered name was given, then the file uploaded to `POST
+ * /datasets/:name/versions/validated?suite=NAME`), diff (`GET
+ * /datasets/diff`), transform (`POST /datasets/transform`; a SQL file is
+ * read here and sent as text), validate (`POST /datasets/:ref/validate`; a
+ * suite file is read and checked here, a registered name sent as is) and read
  * (the head route for up to 10,000 rows; beyond that the version's Parquet
  * file is downloaded once into the cache and read with a DuckDB engine
  * opened in this process on first need, closed by `close`).
@@ -16,8 +19,21 @@ import type { DatasetVersion } from '../data/types.js';
 import type { Engine } from '../engine/index.js';
 import type { ValidationResult } from '../quality/types.js';
 import { ApiClient } from './api-client.js';
-import { readRows, toSuite, type DataRow, type DataValidateOptions, type FlywheelData, type ReadOptions, type SuiteInput, type TransformSpec } from './data-extra.js';
+import {
+  readRows,
+  splitSuiteOptions,
+  suiteOrName,
+  type DataRow,
+  type DataValidateOptions,
+  type FlywheelAddOptions,
+  type FlywheelAddResult,
+  type FlywheelData,
+  type ReadOptions,
+  type SuiteInput,
+  type TransformSpec,
+} from './data-extra.js';
 import { RemoteData } from './remote-data.js';
+import { RemoteSuites } from './suites.js';
 
 const seg = encodeURIComponent;
 
@@ -34,9 +50,21 @@ export class RemoteFlywheelData extends RemoteData implements FlywheelData {
   private readonly api: ApiClient;
   private enginePromise: Promise<Engine> | undefined;
 
+  private readonly suites: RemoteSuites;
+
   constructor(baseUrl: string, options: { cacheDir?: string; fetchImpl?: typeof fetch } = {}) {
     super(baseUrl, options.cacheDir, options.fetchImpl);
     this.api = new ApiClient(baseUrl, options.fetchImpl);
+    this.suites = new RemoteSuites(baseUrl, options.fetchImpl);
+  }
+
+  override async add(name: string, source: string, options: FlywheelAddOptions = {}): Promise<FlywheelAddResult> {
+    const { suite, quarantine, rest } = splitSuiteOptions(options);
+    if (suite === undefined) return super.add(name, source, rest);
+    // The upload's body is the data, so the server reads the suite by name: register an object or file first.
+    const given = await suiteOrName(suite);
+    const suiteName = 'name' in given ? given.name : (await this.suites.put(given.suite)).name;
+    return this.upload<FlywheelAddResult>(name, source, rest, '/validated', { suite: suiteName, quarantine });
   }
 
   diff(a: string, b: string, options: DiffOptions = {}): Promise<DatasetDiff> {
@@ -53,7 +81,8 @@ export class RemoteFlywheelData extends RemoteData implements FlywheelData {
   }
 
   async validate(ref: string, suite: SuiteInput, options: DataValidateOptions = {}): Promise<ValidationResult> {
-    const body = { suite: await toSuite(suite), now: options.now === undefined ? undefined : new Date(options.now).toISOString(), save: options.save };
+    const given = await suiteOrName(suite);
+    const body = { suite: 'name' in given ? given.name : given.suite, now: options.now === undefined ? undefined : new Date(options.now).toISOString(), save: options.save };
     return this.api.json('POST', `/datasets/${seg(ref)}/validate`, { body });
   }
 

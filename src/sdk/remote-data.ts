@@ -75,6 +75,15 @@ export class RemoteData implements DataApi {
   }
 
   async add(name: string, source: string, options: DataAddOptions = {}): Promise<AddResult> {
+    return this.upload(name, source, options);
+  }
+
+  /**
+   * Uploads SOURCE to `POST /datasets/:name/versions` + `route` (the data
+   * slice's plain upload, or another upload route such as the quality
+   * slice's `/validated`) with the add options and `extra` as the query.
+   */
+  protected async upload<T = AddResult>(name: string, source: string, options: DataAddOptions, route = '', extra: Record<string, string | boolean | undefined> = {}): Promise<T> {
     if (/^postgres(ql)?:\/\//.test(source) || hasGlob(source)) {
       throw invalidArgument('Against a server, `add` uploads one file; read globs and PostgreSQL queries in embedded mode');
     }
@@ -84,8 +93,9 @@ export class RemoteData implements DataApi {
     const format = options.format ?? formatFromName(source) ?? undefined;
     const res = await this.send(
       'POST',
-      `/datasets/${seg(name)}/versions`,
+      `/datasets/${seg(name)}/versions${route}`,
       {
+        ...extra,
         format,
         message: options.message,
         author: options.author,
@@ -96,7 +106,7 @@ export class RemoteData implements DataApi {
       },
       fs.createReadStream(source),
     );
-    return (await res.json()) as AddResult;
+    return (await res.json()) as T;
   }
 
   async ls(options: ListOptions = {}): Promise<Dataset[]> {

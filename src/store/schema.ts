@@ -128,6 +128,47 @@ export interface ValidationResultsTable {
   checks: string;
 }
 
+/** A quality suite registered by name (src/quality); definition is the normalized suite as JSON. */
+export interface QualitySuitesTable {
+  name: string;
+  dataset: string;
+  definition: string;
+  hash: string;
+  created_time: number;
+  updated_time: number;
+}
+
+/** One run of a pipeline (src/pipelines); params and definition are JSON, definition_hash its sha256. */
+export interface PipelineRunsTable {
+  id: string;
+  pipeline: string;
+  status: string;
+  params: string;
+  definition_hash: string;
+  definition: string;
+  tracking_run_id: string | null;
+  resumed_from: string | null;
+  error: string | null;
+  started_time: number;
+  ended_time: number | null;
+}
+
+/** One step of a pipeline run (src/pipelines); outputs is JSON {output name: dataset version id}. */
+export interface PipelineStepRunsTable {
+  pipeline_run_id: string;
+  pipeline: string;
+  step: string;
+  status: string;
+  attempts: number;
+  cache_key: string | null;
+  cached: number;
+  tracking_run_id: string | null;
+  error: string | null;
+  outputs: string;
+  started_time: number | null;
+  ended_time: number | null;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -141,4 +182,7 @@ export interface Database {
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
   validation_results: ValidationResultsTable;
+  quality_suites: QualitySuitesTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_step_runs: PipelineStepRunsTable;
 }

@@ -8,6 +8,8 @@ import * as m0001 from './0001_tracking.js';
 import * as m0002 from './0002_lineage.js';
 import * as m0003 from './0003_data.js';
 import * as m0004 from './0004_quality.js';
+import * as m0005 from './0005_suites.js';
+import * as m0006 from './0006_pipelines.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0002_lineage': m0002,
   '0003_data': m0003,
   '0004_quality': m0004,
+  '0005_suites': m0005,
+  '0006_pipelines': m0006,
 };
 
 export class FlywheelMigrations implements MigrationProvider {

@@ -1,0 +1,212 @@
+/**
+ * How each step kind does its work once the runner has opened its tracking
+ * run and resolved its inputs: shell commands (shell.ts's env contract),
+ * TypeScript functions (in-process for now — the issue wants a worker
+ * process), SQL transforms (data/transform.ts, on the step's own run, with
+ * every `ref()` naming an input pinned to the resolved input version) and the
+ * built-ins `ingest` (DataService.add) and `validate` (QualityService).
+ *
+ * Each returns output name → dataset version id. Outputs are committed only
+ * after the work succeeded, so a failed step leaves no version behind.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { invalidArgument } from '../core/errors.js';
+import type { DataService } from '../data/service.js';
+import { runTransform } from '../data/transform.js';
+import type { DatasetVersion } from '../data/types.js';
+import type { Engine } from '../engine/index.js';
+import { QualityService } from '../quality/service.js';
+import { loadSuiteFile } from '../quality/suite.js';
+import type { Store } from '../store/index.js';
+import type { TrackingApi } from '../tracking/api.js';
+import type { ParamValue } from './define.js';
+import { runShellStep } from './shell.js';
+import type { ResolvedInput, StepDefinition } from './types.js';
+
+export const BUILTINS = ['ingest', 'validate'] as const;
+/** Cap of one step's log file. */
+export const MAX_STEP_LOG_BYTES = 16 * 1024 * 1024;
+
+export interface StepKindDeps {
+  store: Store;
+  tracking: TrackingApi;
+  data: DataService;
+  engine: Engine;
+  projectRoot: string;
+}
+
+export interface StepWork {
+  pipeline: string;
+  step: StepDefinition;
+  /** The step's tracking run (already created, ended by the caller). */
+  runId: string;
+  params: Record<string, ParamValue>;
+  inputs: Record<string, ResolvedInput & { version: DatasetVersion }>;
+  signal: AbortSignal;
+  /** A private directory for this attempt, removed afterwards. */
+  workDir: string;
+  logFile: string;
+}
+
+/** Files a built-in reads that belong in its cache key (ingest's source, validate's suite). */
+export function implicitDeps(step: StepDefinition, projectRoot: string): string[] {
+  if (step.kind !== 'builtin') return [];
+  const w = step.with ?? {};
+  const file = step.uses === 'ingest' ? w.source : step.uses === 'validate' ? w.suite : undefined;
+  if (typeof file !== 'string' || /^[a-z]+:\/\//i.test(file)) return [];
+  return fs.existsSync(path.resolve(projectRoot, file)) ? [file] : [];
+}
+
+export async function runStepKind(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const { step } = work;
+  switch (step.kind) {
+    case 'shell':
+      return runShell(deps, work);
+    case 'function':
+      return runFunction(deps, work);
+    case 'sql':
+      return runSql(deps, work);
+    case 'builtin':
+      if (step.uses === 'ingest') return runIngest(deps, work);
+      if (step.uses === 'validate') return runValidate(deps, work);
+      throw invalidArgument(`step "${step.name}": unknown built-in "${String(step.uses)}" (known: ${BUILTINS.join(', ')})`);
+    default:
+      throw invalidArgument(`step "${step.name}": unknown step kind "${String(step.kind)}"`);
+  }
+}
+
+async function commitOutputs(deps: StepKindDeps, work: StepWork, files: Record<string, string | undefined>): Promise<Record<string, string>> {
+  // Check every file first, so a missing one commits nothing.
+  for (const name of work.step.outputs) {
+    const file = files[name];
+    if (file === undefined || !fs.existsSync(file)) throw new Error(`step "${work.step.name}" did not write its output "${name}"${file ? ` (expected ${file})` : ''}`);
+  }
+  const out: Record<string, string> = {};
+  for (const name of work.step.outputs) {
+    const v = await deps.data.commitParquet({
+      dataset: name,
+      parquetFile: files[name]!,
+      runId: work.runId,
+      skipUnchanged: true,
+      message: `pipeline ${work.pipeline}, step ${work.step.name}`,
+    });
+    out[name] = v.id;
+  }
+  return out;
+}
+
+async function runShell(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const result = await runShellStep({
+    cmd: work.step.cmd!,
+    cwd: deps.projectRoot,
+    env: { FW_RUN_ID: work.runId },
+    params: work.params,
+    inputs: Object.fromEntries(Object.entries(work.inputs).map(([n, i]) => [n, i.parquetPath])),
+    outputs: work.step.outputs,
+    outputsDir: path.join(work.workDir, 'outputs'),
+    signal: work.signal,
+    logFile: work.logFile,
+    maxLogBytes: MAX_STEP_LOG_BYTES,
+  });
+  return commitOutputs(deps, work, result.outputs);
+}
+
+async function runFunction(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const fn = work.step.fn;
+  if (typeof fn !== 'function') throw invalidArgument(`step "${work.step.name}": a function step has no function`);
+  const log = fs.openSync(work.logFile, 'a');
+  try {
+    const result = await fn({
+      pipeline: work.pipeline,
+      step: work.step.name,
+      runId: work.runId,
+      params: work.params,
+      inputs: Object.fromEntries(Object.entries(work.inputs).map(([n, i]) => [n, { ref: i.ref, versionId: i.versionId, parquetPath: i.parquetPath }])),
+      signal: work.signal,
+      log: (line: string) => fs.writeSync(log, line.endsWith('\n') ? line : `${line}\n`),
+    });
+    const files = Object.fromEntries(Object.entries(result ?? {}).map(([n, r]) => [n, r?.parquetFile]));
+    return await commitOutputs(deps, work, files);
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/** A reader whose refs naming an input (by input name or dataset name) resolve to the pinned input version. */
+function pinnedReader(data: DataService, inputs: StepWork['inputs']) {
+  const pinned = new Map<string, DatasetVersion>();
+  for (const [name, i] of Object.entries(inputs)) {
+    pinned.set(i.version.dataset, i.version);
+    pinned.set(name, i.version);
+  }
+  return {
+    resolve: (ref: string) => Promise.resolve(pinned.get(ref) ?? null).then((v) => v ?? data.resolve(ref)),
+    parquetPath: (v: DatasetVersion) => data.parquetPath(v),
+    commitParquet: (input: Parameters<DataService['commitParquet']>[0]) => data.commitParquet(input),
+  };
+}
+
+async function runSql(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const into = work.step.outputs[0];
+  if (into === undefined) throw invalidArgument(`step "${work.step.name}": a sql step needs one output (the dataset it writes)`);
+  // The transform records itself on the step's run instead of opening its own.
+  const t = deps.tracking;
+  const tracking = {
+    ensureExperiment: (name: string) => t.ensureExperiment(name),
+    createRun: async (input: { tags?: Record<string, string> }) => {
+      const tags = Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value }));
+      if (tags.length > 0) await t.logBatch(work.runId, { tags });
+      return t.getRun(work.runId);
+    },
+    logBatch: t.logBatch.bind(t),
+    putRunArtifact: t.putRunArtifact.bind(t),
+    endRun: async () => (await t.getRun(work.runId)).info,
+  };
+  fs.writeFileSync(work.logFile, `sql transform into ${into}\n`);
+  const result = await runTransform(
+    { data: pinnedReader(deps.data, work.inputs), tracking: tracking as never, engine: deps.engine, store: deps.store },
+    { sql: work.step.sql!, name: `step "${work.step.name}"` },
+    { into, message: `pipeline ${work.pipeline}, step ${work.step.name}` },
+  );
+  fs.appendFileSync(work.logFile, `wrote ${result.version.dataset}@${result.version.version} (${result.version.rowCount} rows)\n`);
+  return { [into]: result.version.id };
+}
+
+async function runIngest(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const w = work.step.with ?? {};
+  const into = work.step.outputs[0];
+  if (into === undefined) throw invalidArgument(`step "${work.step.name}": ingest needs one output (the dataset it writes)`);
+  if (typeof w.source !== 'string' || w.source === '') throw invalidArgument(`step "${work.step.name}": ingest needs with.source (a file or URL)`);
+  const source = /^[a-z]+:\/\//i.test(w.source) ? w.source : path.resolve(deps.projectRoot, w.source);
+  const { version } = await deps.data.add(into, source, {
+    runId: work.runId,
+    skipUnchanged: true,
+    message: `pipeline ${work.pipeline}, step ${work.step.name}`,
+    ...(typeof w.format === 'string' ? { format: w.format as never } : {}),
+    ...(typeof w.query === 'string' ? { query: w.query } : {}),
+  });
+  fs.writeFileSync(work.logFile, `ingested ${w.source} into ${version.dataset}@${version.version} (${version.rowCount} rows)\n`);
+  return { [into]: version.id };
+}
+
+async function runValidate(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const w = work.step.with ?? {};
+  const first = Object.values(work.inputs)[0];
+  const ref = first ? first.ref : typeof w.dataset === 'string' ? w.dataset : typeof w.ref === 'string' ? w.ref : undefined;
+  if (ref === undefined) throw invalidArgument(`step "${work.step.name}": validate needs an input or with.dataset`);
+  if (typeof w.suite !== 'string') throw invalidArgument(`step "${work.step.name}": validate needs with.suite (a suite file)`);
+  const suite = loadSuiteFile(path.resolve(deps.projectRoot, w.suite));
+  const quality = new QualityService({ store: deps.store, engine: deps.engine, data: deps.data });
+  const result = await quality.validate(ref, suite);
+  const failed = result.checks.filter((c) => !c.success && !c.skipped);
+  fs.writeFileSync(work.logFile, `validated ${ref} with ${w.suite}: ${result.success ? 'passed' : 'failed'}\n${failed.map((c) => `  failed: ${JSON.stringify(c)}\n`).join('')}`);
+  await deps.tracking.logBatch(work.runId, {
+    metrics: [
+      { key: 'checks_failed', value: result.statistics.failed, timestamp: Date.now(), step: 0 },
+      { key: 'errors', value: result.statistics.errors, timestamp: Date.now(), step: 0 },
+    ],
+  });
+  if (!result.success) throw new Error(`validation of ${ref} failed: ${result.statistics.errors} error check(s) failed`);
+  return {};
+}
