@@ -194,13 +194,45 @@ export async function executePipeline(def: PipelineDefinition, opts: ExecuteOpti
     }
   };
 
+  // Ready queue: PENDING steps whose upstream steps are all done, in definition order.
+  // Each step becomes ready once (when its last upstream finishes), so scheduling is O(edges) overall.
+  const indexOf = new Map(def.steps.map((s, i) => [s.name, i]));
+  const waiting = new Map(def.steps.map((s) => [s.name, ups.get(s.name)!.filter((up) => !isDone(report(up).status)).length]));
+  const ready: number[] = [];
+  const makeReady = (name: string) => {
+    const i = indexOf.get(name)!;
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ready[mid] < i) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, i);
+  };
+  for (const step of def.steps) if (report(step.name).status === 'PENDING' && waiting.get(step.name) === 0) makeReady(step.name);
+  const onDone = (name: string) => {
+    for (const down of downs.get(name)!) {
+      const left = waiting.get(down)! - 1;
+      waiting.set(down, left);
+      if (left === 0 && report(down).status === 'PENDING') makeReady(down);
+    }
+  };
+
   const schedule = () => {
     if (!cancelled() && !stopScheduling) {
-      for (const step of def.steps) {
+      for (let k = 0; k < ready.length && limiter.inUse().global < limiter.global; ) {
+        const step = def.steps[ready[k]];
         const r = report(step.name);
-        if (r.status !== 'PENDING') continue;
-        if (!ups.get(step.name)!.every((up) => isDone(report(up).status))) continue;
-        if (!limiter.tryAcquire(step.tags)) continue;
+        if (r.status !== 'PENDING') {
+          ready.splice(k, 1);
+          continue;
+        }
+        if (!limiter.tryAcquire(step.tags)) {
+          k++;
+          continue;
+        }
+        ready.splice(k, 1);
         r.status = 'RUNNING';
         running++;
         void runStepWithRetries(step)
@@ -214,6 +246,7 @@ export async function executePipeline(def: PipelineDefinition, opts: ExecuteOpti
           .finally(() => {
             limiter.release(step.tags);
             running--;
+            if (isDone(r.status)) onDone(step.name);
             schedule();
           });
       }

@@ -8,7 +8,8 @@
  * `pipelines/<name>`, and for each step execution (each attempt) a child run
  * with the step's params, tags `flywheel.pipeline`, `flywheel.step`,
  * `flywheel.cache_key`, `flywheel.pipeline_run_id`, lineage run —consumes→
- * each input version, the step log as the artifact `logs/step.log`, and status
+ * each input version, the step log as the artifact `logs/step.log` (when the
+ * step logged anything), and status
  * FINISHED, FAILED or KILLED (cancel/timeout). Outputs are dataset versions
  * committed by the step's run (run —produces→ version).
  *
@@ -76,6 +77,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: EventListener;
   concurrency?: number;
+  /** Called once the pipeline run record exists (before any step runs), with its id. */
+  onStarted?: (pipelineRunId: string) => void;
+  /** Extra tags on the pipeline's parent tracking run (e.g. what triggered it). */
+  tags?: Record<string, string>;
 }
 
 export interface PipelineRunReport {
@@ -159,7 +164,7 @@ export class PipelineRunner {
     const parent = await tracking.createRun({
       experimentId: experiment.experimentId,
       runName: def.name,
-      tags: { [PIPELINE_TAGS.pipeline]: def.name, [PIPELINE_TAGS.pipelineRunId]: id, ...(resumedFrom ? { 'flywheel.resumed_from': resumedFrom } : {}) },
+      tags: { ...options.tags, [PIPELINE_TAGS.pipeline]: def.name, [PIPELINE_TAGS.pipelineRunId]: id, ...(resumedFrom ? { 'flywheel.resumed_from': resumedFrom } : {}) },
     });
     const record: q.PipelineRunRecord = {
       id,
@@ -175,6 +180,7 @@ export class PipelineRunner {
       endedTime: null,
     };
     await q.insertPipelineRun(this.db, record);
+    options.onStarted?.(id);
     const paramList = Object.entries(overrides).map(([key, value]) => ({ key, value: String(value) }));
     if (paramList.length > 0) await tracking.logBatch(parent.info.runId, { params: paramList });
 
@@ -266,7 +272,6 @@ export class PipelineRunner {
       }
     }
 
-    await q.saveStepRun(db, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: null, error: null, outputs: {}, endedTime: null });
     const run = await tracking.createRun({
       experimentId: ctx.experimentId,
       runName: step.name,
@@ -275,7 +280,8 @@ export class PipelineRunner {
     });
     const runId = run.info.runId;
     await q.saveStepRun(db, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: runId, error: null, outputs: {}, endedTime: null });
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-pstep-'));
+    // Function steps create their directory only when they log (most no-op steps never do).
+    const workDir = step.kind === 'function' ? path.join(os.tmpdir(), `fw-pstep-${runId}`) : fs.mkdtempSync(path.join(os.tmpdir(), 'fw-pstep-'));
     const logFile = path.join(workDir, 'step.log');
     try {
       const params = Object.entries(ctx.params).map(([k, value]) => ({ key: k, value: String(value) }));
@@ -307,8 +313,11 @@ export class PipelineRunner {
     }
   }
 
+  /** Uploads the step log as `logs/step.log`; a step that logged nothing gets no log artifact. */
   private async uploadLog(runId: string, logFile: string): Promise<void> {
-    const body = fs.existsSync(logFile) ? fs.readFileSync(logFile) : new Uint8Array();
+    if (!fs.existsSync(logFile)) return;
+    const body = fs.readFileSync(logFile);
+    if (body.length === 0) return;
     await this.deps.tracking.putRunArtifact(runId, STEP_LOG_ARTIFACT, body);
   }
 

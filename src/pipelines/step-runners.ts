@@ -115,7 +115,15 @@ async function runShell(deps: StepKindDeps, work: StepWork): Promise<Record<stri
 async function runFunction(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
   const fn = work.step.fn;
   if (typeof fn !== 'function') throw invalidArgument(`step "${work.step.name}": a function step has no function`);
-  const log = fs.openSync(work.logFile, 'a');
+  // The log file (and its directory) is created on the first line logged.
+  let log: number | undefined;
+  const writeLog = (line: string) => {
+    if (log === undefined) {
+      fs.mkdirSync(path.dirname(work.logFile), { recursive: true });
+      log = fs.openSync(work.logFile, 'a');
+    }
+    fs.writeSync(log, line.endsWith('\n') ? line : `${line}\n`);
+  };
   try {
     const result = await fn({
       pipeline: work.pipeline,
@@ -124,12 +132,12 @@ async function runFunction(deps: StepKindDeps, work: StepWork): Promise<Record<s
       params: work.params,
       inputs: Object.fromEntries(Object.entries(work.inputs).map(([n, i]) => [n, { ref: i.ref, versionId: i.versionId, parquetPath: i.parquetPath }])),
       signal: work.signal,
-      log: (line: string) => fs.writeSync(log, line.endsWith('\n') ? line : `${line}\n`),
+      log: writeLog,
     });
     const files = Object.fromEntries(Object.entries(result ?? {}).map(([n, r]) => [n, r?.parquetFile]));
     return await commitOutputs(deps, work, files);
   } finally {
-    fs.closeSync(log);
+    if (log !== undefined) fs.closeSync(log);
   }
 }
 
