@@ -87,6 +87,23 @@ export interface PipelineDefinition {
   onFailure?: 'fail-fast' | 'continue';
   /** Where the definition came from (file path), for messages. */
   source?: string;
+  /** Cron schedule, fired by the scheduler in `flywheel server` (scheduler.ts). */
+  schedule?: ScheduleSpec;
+  /** Runs started by events: a new dataset version, a monitoring alert (triggers.ts). */
+  triggers?: TriggerSpec[];
 }
+
+/** What to do about ticks that passed while no server was running: skip them, or run once now. */
+export type MissedTickPolicy = 'skip' | 'catch_up_one';
+
+export interface ScheduleSpec {
+  /** 5 fields (or 6 with seconds), croner syntax. */
+  cron: string;
+  /** IANA zone the pattern is read in; default UTC. */
+  timezone: string;
+  missed: MissedTickPolicy;
+}
+
+export type TriggerSpec = { on: 'dataset'; dataset: string } | { on: 'alert'; monitor: string };
 
 export type StepStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'CACHED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';

@@ -110,7 +110,7 @@ describe('parsePipelinesYaml', () => {
   it('rejects a document without a pipelines section and an unknown pipeline field', () => {
     expect(messageOf(() => parse('pipeline:\n  churn: {}\n'))).toBe('flywheel.yaml:1:1: the file has no "pipelines" section');
     expect(messageOf(() => parse('pipelines:\n  churn:\n    step: {}\n'))).toBe(
-      'flywheel.yaml:3:5: pipeline "churn": unknown field "step" (known: concurrency, tag_concurrency, on_failure, steps)',
+      'flywheel.yaml:3:5: pipeline "churn": unknown field "step" (known: concurrency, tag_concurrency, on_failure, schedule, triggers, steps)',
     );
   });
 

@@ -11,6 +11,8 @@
  *         features: { cmd: python features.py, inputs: { raw: ingest.raw }, deps: [features.py],
  *                     params: { k: 3 }, outputs: [features], retries: 2, timeout: 10m, tags: [db] }
  *         agg:      { sql_file: models/agg.sql, outputs: [agg] }   # or sql: "select … {{ ref('features') }}"
+ *       schedule: { cron: "0 * * * *", timezone: UTC, missed: skip }   # optional; missed: skip | catch_up_one
+ *       triggers: [{ on: dataset, dataset: orders }, { on: alert, monitor: drift }]   # optional
  *
  * An input is `step.output` or `dataset:NAME@VERSION`. Each step needs exactly
  * one of cmd, sql, sql_file (read relative to the YAML file) or uses. Steps
@@ -24,12 +26,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Document, LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import { FlywheelError, invalidArgument } from '../core/errors.js';
+import { compileCron } from './cron.js';
 import { buildStep, parseInputString, type StepSpec } from './define.js';
 import { validatePipeline } from './graph.js';
-import type { PipelineDefinition } from './types.js';
+import type { PipelineDefinition, ScheduleSpec, TriggerSpec } from './types.js';
 
 const STEP_FIELDS = ['uses', 'with', 'cmd', 'sql', 'sql_file', 'inputs', 'outputs', 'params', 'deps', 'retries', 'backoff', 'max_backoff', 'timeout', 'tags', 'cache'];
-const PIPELINE_FIELDS = ['concurrency', 'tag_concurrency', 'on_failure', 'steps'];
+const PIPELINE_FIELDS = ['concurrency', 'tag_concurrency', 'on_failure', 'schedule', 'triggers', 'steps'];
 const RUN_FIELDS = ['cmd', 'sql', 'sql_file', 'uses'] as const;
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -95,6 +98,8 @@ export function parsePipelinesYaml(text: string, source = 'flywheel.yaml', optio
       def.tagConcurrency = body.tag_concurrency as Record<string, number>;
     }
     if (body.on_failure !== undefined) def.onFailure = body.on_failure as 'fail-fast' | 'continue';
+    if (body.schedule !== undefined) def.schedule = readSchedule(body.schedule, (f) => at(f === '' ? [...p, 'schedule'] : [...p, 'schedule', f]), where);
+    if (body.triggers !== undefined) def.triggers = readTriggers(body.triggers, (i) => at(i < 0 ? [...p, 'triggers'] : [...p, 'triggers', String(i)]), where);
 
     for (const [stepName, raw] of Object.entries(body.steps)) {
       const sp = [...p, 'steps', stepName];
@@ -180,6 +185,10 @@ export function parsePipelinesYaml(text: string, source = 'flywheel.yaml', optio
       }
       def.steps.push(rethrowAt(() => buildStep(stepName, spec, sWhere), at(sp)));
     }
+    const written = def.triggers?.find((t) => t.on === 'dataset' && def.steps.some((st) => st.outputs.includes(t.dataset)));
+    if (written && written.on === 'dataset') {
+      throw invalidArgument(`${at([...p, 'triggers'])}${where}: cannot be triggered by dataset "${written.dataset}", which it writes (every run would trigger the next)`);
+    }
     try {
       validatePipeline(def);
     } catch (err) {
@@ -192,6 +201,35 @@ export function parsePipelinesYaml(text: string, source = 'flywheel.yaml', optio
     defs.push(def);
   }
   return defs;
+}
+
+function readSchedule(raw: unknown, at: (field: string) => string, where: string): ScheduleSpec {
+  if (typeof raw === 'string') raw = { cron: raw };
+  if (!isObj(raw)) throw invalidArgument(`${at('')}${where}: field "schedule" must be a cron string or { cron, timezone, missed }`);
+  for (const key of Object.keys(raw)) {
+    if (!['cron', 'timezone', 'missed'].includes(key)) throw invalidArgument(`${at('')}${where}, field "schedule": unknown field "${key}" (known: cron, timezone, missed)`);
+  }
+  if (typeof raw.cron !== 'string' || raw.cron.trim() === '') throw invalidArgument(`${at('cron')}${where}, field "schedule.cron": must be a cron pattern such as "0 * * * *"`);
+  if (raw.timezone !== undefined && (typeof raw.timezone !== 'string' || raw.timezone === '')) throw invalidArgument(`${at('timezone')}${where}, field "schedule.timezone": must be an IANA zone such as "Europe/Berlin"`);
+  const missed = raw.missed ?? 'skip';
+  if (missed !== 'skip' && missed !== 'catch_up_one') throw invalidArgument(`${at('missed')}${where}, field "schedule.missed": must be skip or catch_up_one (got ${JSON.stringify(missed)})`);
+  const spec: ScheduleSpec = { cron: raw.cron.trim(), timezone: (raw.timezone as string | undefined) ?? 'UTC', missed };
+  rethrowAt(() => compileCron(spec.cron, spec.timezone), `${at('cron')}${where}, field "schedule": `);
+  return spec;
+}
+
+function readTriggers(raw: unknown, at: (index: number) => string, where: string): TriggerSpec[] {
+  if (!Array.isArray(raw)) throw invalidArgument(`${at(-1)}${where}: field "triggers" must be a list such as [{ on: dataset, dataset: orders }]`);
+  return raw.map((t, i): TriggerSpec => {
+    const bad = (message: string) => invalidArgument(`${at(i)}${where}, trigger ${i + 1}: ${message}`);
+    if (!isObj(t)) throw bad('must be { on: dataset, dataset: NAME } or { on: alert, monitor: NAME }');
+    const field = t.on === 'dataset' ? 'dataset' : t.on === 'alert' ? 'monitor' : undefined;
+    if (field === undefined) throw bad(`field "on" must be dataset or alert (got ${JSON.stringify(t.on)})`);
+    for (const key of Object.keys(t)) if (key !== 'on' && key !== field) throw bad(`unknown field "${key}" for on: ${String(t.on)} (known: on, ${field})`);
+    const name = t[field];
+    if (typeof name !== 'string' || name === '') throw bad(`field "${field}" must be a name`);
+    return t.on === 'dataset' ? { on: 'dataset', dataset: name } : { on: 'alert', monitor: name };
+  });
 }
 
 /** Prefixes a FlywheelError thrown by `fn` with a position. */

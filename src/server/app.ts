@@ -17,9 +17,13 @@ import { dataRoutes } from '../data/routes.js';
 import { diffTransformRoutes } from '../data/diff-transform-routes.js';
 import { qualityRoutes } from '../quality/routes.js';
 import { lineageRoutes } from '../lineage/routes.js';
+import { pipelinesRoutes } from '../pipelines/routes.js';
+import type { PipelineServices } from '../pipelines/server.js';
 
 export interface BuildAppOptions {
   logger?: boolean;
+  /** The server's pipeline host and scheduler; without it the routes read ./flywheel.yaml and schedule nothing. */
+  pipelines?: PipelineServices;
 }
 
 /** Largest JSON body accepted by any route; log-batch narrows it to MLflow's 1 MB. */
@@ -55,6 +59,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'data', description: 'Datasets, immutable versions, profiles' },
         { name: 'quality', description: 'Quality suites and validation results per dataset version' },
         { name: 'lineage', description: 'Runs, dataset versions and what consumed or produced them' },
+        { name: 'pipelines', description: 'Pipelines of flywheel.yaml, their runs, steps, schedules and triggers' },
       ],
     },
     // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
@@ -74,6 +79,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(diffTransformRoutes, { ctx, prefix: '/api/v1' });
   await app.register(qualityRoutes, { ctx, prefix: '/api/v1' });
   await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(pipelinesRoutes, { ctx, host: options.pipelines?.host, scheduler: options.pipelines?.scheduler, prefix: '/api/v1' });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

@@ -4,6 +4,9 @@
  * in-flight requests before closing the store. Used by `flywheel server` and
  * by tests that need a real listening server. A port that cannot be bound
  * becomes a FlywheelError with one clear message, and nothing stays open.
+ * Pipelines (src/pipelines/server.ts) start with it: the host for
+ * `pipelinesFile` and, unless `scheduler: false`, its schedules and triggers;
+ * on close they stop and runs still going are cancelled before the store closes.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +14,7 @@ import type { FlywheelConfig } from '../core/config.js';
 import { FlywheelError } from '../core/errors.js';
 import { buildApp } from './app.js';
 import { openContext } from './context.js';
+import { openPipelineServices, type PipelineServices } from '../pipelines/server.js';
 
 export interface StartServerOptions {
   host: string;
@@ -19,6 +23,10 @@ export interface StartServerOptions {
   config: FlywheelConfig;
   /** Fastify request logging (on for `flywheel server`). */
   logger?: boolean;
+  /** The project's pipeline file (default `<cwd>/flywheel.yaml`; absent → no pipelines). */
+  pipelinesFile?: string;
+  /** Fire cron schedules and dataset triggers of that file (default true). */
+  scheduler?: boolean;
 }
 
 export interface RunningServer {
@@ -46,9 +54,12 @@ function urlOf(address: AddressInfo): string {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const ctx = await openContext(options.config);
   let app: FastifyInstance;
+  let pipelines: PipelineServices | undefined;
   try {
-    app = await buildApp(ctx, { logger: options.logger ?? false });
+    pipelines = await openPipelineServices(ctx, { file: options.pipelinesFile, scheduler: options.scheduler });
+    app = await buildApp(ctx, { logger: options.logger ?? false, pipelines });
   } catch (err) {
+    await pipelines?.close();
     await ctx.close();
     throw err;
   }
@@ -56,6 +67,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await app.listen({ host: options.host, port: options.port });
   } catch (err) {
     await app.close().catch(() => {});
+    await pipelines.close();
     await ctx.close();
     throw listenError(err, options.host, options.port);
   }
@@ -69,6 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       (closing ??= (async () => {
         try {
           await app.close();
+          await pipelines!.close();
         } finally {
           await ctx.close();
         }

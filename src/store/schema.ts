@@ -169,6 +169,25 @@ export interface PipelineStepRunsTable {
   ended_time: number | null;
 }
 
+/** A pipeline's cron schedule (src/pipelines/scheduler.ts); times in ms, last_fire_time is the last tick claimed. */
+export interface PipelineSchedulesTable {
+  pipeline: string;
+  cron: string;
+  timezone: string;
+  missed: string;
+  last_fire_time: number;
+  next_fire_time: number | null;
+  updated_time: number;
+}
+
+/** The last version of a watched dataset a pipeline's trigger has seen (src/pipelines/triggers.ts). */
+export interface PipelineTriggerStateTable {
+  pipeline: string;
+  dataset: string;
+  last_version_id: string | null;
+  updated_time: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -185,4 +204,6 @@ export interface Database {
   quality_suites: QualitySuitesTable;
   pipeline_runs: PipelineRunsTable;
   pipeline_step_runs: PipelineStepRunsTable;
+  pipeline_schedules: PipelineSchedulesTable;
+  pipeline_trigger_state: PipelineTriggerStateTable;
 }

@@ -10,6 +10,7 @@ import * as m0003 from './0003_data.js';
 import * as m0004 from './0004_quality.js';
 import * as m0005 from './0005_suites.js';
 import * as m0006 from './0006_pipelines.js';
+import * as m0007 from './0007_schedules.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0004_quality': m0004,
   '0005_suites': m0005,
   '0006_pipelines': m0006,
+  '0007_schedules': m0007,
 };
 
 export class FlywheelMigrations implements MigrationProvider {

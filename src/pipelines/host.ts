@@ -1,0 +1,136 @@
+/**
+ * Pipelines inside a long-running process (`flywheel server`): reads the
+ * project's flywheel.yaml (absent file → no pipelines), starts runs in the
+ * background — from the REST API, schedules or triggers — and keeps each
+ * active run's AbortController so it can be cancelled. `start` and `resume`
+ * resolve with the pipeline run id as soon as its record exists (bad params
+ * or an unknown pipeline reject instead); the run goes on. `close` cancels
+ * what is still running and waits for it, before the store closes.
+ *
+ * What started a run is recorded as tags on its parent tracking run:
+ * `flywheel.trigger` (api, schedule, dataset, alert, resume) and
+ * `flywheel.trigger.detail` (JSON, e.g. the tick, the dataset version, the
+ * alert payload; capped).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { FlywheelError, notFound } from '../core/errors.js';
+import type { ParamValue } from './define.js';
+import { PipelineRunner, type PipelineRunnerDeps, type PipelineRunReport, type RunOptions } from './runner.js';
+import { getPipelineRun } from './store.js';
+import type { PipelineDefinition } from './types.js';
+import { loadPipelinesYaml } from './yaml.js';
+
+export type TriggerKind = 'api' | 'schedule' | 'dataset' | 'alert' | 'resume';
+export const TRIGGER_TAG = 'flywheel.trigger';
+export const TRIGGER_DETAIL_TAG = 'flywheel.trigger.detail';
+const MAX_DETAIL = 4000;
+
+export interface PipelineHostOptions {
+  /** flywheel.yaml; commands run in its directory. */
+  file: string;
+  /** Where background failures go (default: stderr). */
+  log?: (message: string) => void;
+}
+
+export interface StartOptions {
+  params?: Record<string, ParamValue>;
+  force?: boolean;
+  trigger?: TriggerKind;
+  detail?: unknown;
+}
+
+export class PipelineHost {
+  readonly file: string;
+  readonly runner: PipelineRunner;
+  private readonly active = new Map<string, AbortController>();
+  private readonly pending = new Set<Promise<void>>();
+  private closed = false;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly deps: Omit<PipelineRunnerDeps, 'projectRoot'>, options: PipelineHostOptions) {
+    this.file = path.resolve(options.file);
+    this.runner = new PipelineRunner({ ...deps, projectRoot: path.dirname(this.file) });
+    this.log = options.log ?? ((m) => process.stderr.write(`flywheel: ${m}\n`));
+  }
+
+  /** The pipelines of the file, read now (edits are picked up); none when it does not exist. */
+  definitions(): PipelineDefinition[] {
+    if (!fs.existsSync(this.file)) return [];
+    return loadPipelinesYaml(this.file);
+  }
+
+  definition(name: string): PipelineDefinition {
+    const def = this.definitions().find((d) => d.name === name);
+    if (!def) throw notFound(`No pipeline "${name}" in ${this.file}`);
+    return def;
+  }
+
+  /** Starts a run of the named pipeline (or a definition); resolves with its id once recorded. */
+  start(pipeline: string | PipelineDefinition, options: StartOptions = {}): Promise<string> {
+    const def = typeof pipeline === 'string' ? this.definition(pipeline) : pipeline;
+    return this.launch((o) => this.runner.run(def, { ...o, params: options.params, force: options.force }), options.trigger ?? 'api', options.detail);
+  }
+
+  /** Resumes a failed or cancelled run; resolves with the new run's id. */
+  resume(pipelineRunId: string): Promise<string> {
+    return this.launch((o) => this.runner.resume(pipelineRunId, o), 'resume', { resumedFrom: pipelineRunId });
+  }
+
+  isActive(pipelineRunId: string): boolean {
+    return this.active.has(pipelineRunId);
+  }
+
+  /** Aborts a run in progress in this process. Unknown id → FW_NOT_FOUND; not running here → FW_INVALID_STATE. */
+  async cancel(pipelineRunId: string): Promise<void> {
+    const controller = this.active.get(pipelineRunId);
+    if (controller) {
+      controller.abort();
+      return;
+    }
+    const run = await getPipelineRun(this.deps.store.db, pipelineRunId);
+    if (!run) throw notFound(`No pipeline run with id ${pipelineRunId}`);
+    throw new FlywheelError(
+      'FW_INVALID_STATE',
+      run.status === 'RUNNING' ? `pipeline run ${pipelineRunId} is not running in this server; cancel it where it runs` : `pipeline run ${pipelineRunId} already ended (${run.status})`,
+    );
+  }
+
+  /** Cancels every active run and waits until all have ended. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.active.values()) c.abort();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private launch(exec: (o: RunOptions) => Promise<PipelineRunReport>, trigger: TriggerKind, detail: unknown): Promise<string> {
+    if (this.closed) return Promise.reject(new FlywheelError('FW_INVALID_STATE', 'the server is shutting down; no new pipeline runs'));
+    const controller = new AbortController();
+    const tags: Record<string, string> = { [TRIGGER_TAG]: trigger };
+    if (detail !== undefined) tags[TRIGGER_DETAIL_TAG] = JSON.stringify(detail).slice(0, MAX_DETAIL);
+    return new Promise<string>((resolve, reject) => {
+      let id: string | undefined;
+      const done: Promise<void> = exec({
+        signal: controller.signal,
+        tags,
+        onStarted: (runId) => {
+          id = runId;
+          this.active.set(runId, controller);
+          resolve(runId);
+        },
+      })
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            if (id === undefined) reject(err);
+            else this.log(`pipeline run ${id} failed: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        )
+        .finally(() => {
+          if (id !== undefined) this.active.delete(id);
+          this.pending.delete(done);
+        });
+      this.pending.add(done);
+    });
+  }
+}
