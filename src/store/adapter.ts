@@ -2,7 +2,7 @@
  * What differs between the databases we support, as capabilities and a few
  * factories. Everything else in Flywheel reads these, never a dialect name.
  */
-import type { ColumnDefinitionBuilder, Dialect } from 'kysely';
+import type { ColumnDefinitionBuilder, Dialect, Kysely } from 'kysely';
 
 export interface StoreAdapter {
   /** Short name for logs and messages ("sqlite", "postgres"). */
@@ -28,6 +28,13 @@ export interface StoreAdapter {
    * autovacuum keeps its own, so there it does nothing.
    */
   optimize(): Promise<void>;
+  /**
+   * The schema our tables live in, where the database has schemas. The migrator
+   * must look for its bookkeeping tables there only: Kysely otherwise accepts a
+   * `kysely_migration` table found in any schema of the database (another app's,
+   * or another Flywheel's in a different schema) and then fails to use it.
+   */
+  currentSchema(db: Kysely<any>): Promise<string | undefined>;
   /** Releases connections and files. */
   close(): Promise<void>;
 }

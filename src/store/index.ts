@@ -62,7 +62,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 }
 
 export async function migrate(store: Store): Promise<string[]> {
-  const migrator = new Migrator({ db: store.db, provider: new FlywheelMigrations(store.adapter) });
+  const migrationTableSchema = await store.adapter.currentSchema(store.db);
+  const migrator = new Migrator({ db: store.db, provider: new FlywheelMigrations(store.adapter), migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

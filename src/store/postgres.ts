@@ -3,7 +3,7 @@
  * numbers (epoch milliseconds and ids stay well inside 2^53).
  */
 import pg from 'pg';
-import { PostgresDialect } from 'kysely';
+import { PostgresDialect, sql } from 'kysely';
 import type { StoreAdapter } from './adapter.js';
 
 const INT8_OID = 20;
@@ -34,6 +34,10 @@ export function createPostgresAdapter(url: string, options: PostgresOptions = {}
     autoIncrementIdType: 'bigint',
     autoIncrement: (col) => col.generatedByDefaultAsIdentity(),
     optimize: async () => {},
+    currentSchema: async (db) => {
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+      return rows[0]?.schema;
+    },
     // The driver's destroy() ends the pool.
     close: async () => {},
   };

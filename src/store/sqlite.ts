@@ -99,6 +99,7 @@ export function createSqliteAdapter(file: string): StoreAdapter & { readonly raw
     autoIncrementIdType: 'integer',
     autoIncrement: (col) => col.autoIncrement(),
     optimize: async () => analyzeGrownTables(raw),
+    currentSchema: async () => undefined,
     // The driver's destroy() closes the database handle.
     close: async () => {},
   };

@@ -74,3 +74,17 @@ describe('sqlite specifics', () => {
     }
   });
 });
+
+describe.skipIf(!BACKENDS[1].available)('postgres specifics', () => {
+  it("migrates a schema even when another schema of the database already holds Flywheel's tables", async () => {
+    const first = await BACKENDS[1].open();
+    const second = await BACKENDS[1].open();
+    try {
+      const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = current_schema() and table_name in ('kysely_migration', 'runs')`.execute(second.store.db);
+      expect(tables.rows[0].n).toBe(2);
+    } finally {
+      await second.dispose();
+      await first.dispose();
+    }
+  });
+});
