@@ -26,6 +26,7 @@
  * executor as `skip` with their outputs, so only the failed step and what is
  * downstream of it run.
  */
+import type { Kysely } from 'kysely';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,9 @@ import type { DatasetVersion } from '../data/types.js';
 import type { Engine } from '../engine/index.js';
 import { recordEdges } from '../lineage/service.js';
 import type { Store } from '../store/index.js';
+import type { Database } from '../store/schema.js';
 import type { TrackingApi } from '../tracking/api.js';
+import { TrackingService } from '../tracking/service.js';
 import type { RunStatus } from '../tracking/types.js';
 import { cacheKey, canonicalJson } from './cache-key.js';
 import type { ParamValue } from './define.js';
@@ -272,17 +275,21 @@ export class PipelineRunner {
       }
     }
 
-    const run = await tracking.createRun({
-      experimentId: ctx.experimentId,
-      runName: step.name,
-      parentRunId: ctx.parentRunId,
-      tags: { [PIPELINE_TAGS.pipeline]: ctx.def.name, [PIPELINE_TAGS.step]: step.name, [PIPELINE_TAGS.cacheKey]: key, [PIPELINE_TAGS.pipelineRunId]: ctx.pipelineRunId },
+    // The step's tracking run and its RUNNING record commit together (one commit per write is most of a no-op step's cost).
+    const runId = await this.together(async (t, trx) => {
+      const run = await t.createRun({
+        experimentId: ctx.experimentId,
+        runName: step.name,
+        parentRunId: ctx.parentRunId,
+        tags: { [PIPELINE_TAGS.pipeline]: ctx.def.name, [PIPELINE_TAGS.step]: step.name, [PIPELINE_TAGS.cacheKey]: key, [PIPELINE_TAGS.pipelineRunId]: ctx.pipelineRunId },
+      });
+      await q.saveStepRun(trx, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: run.info.runId, error: null, outputs: {}, endedTime: null });
+      return run.info.runId;
     });
-    const runId = run.info.runId;
-    await q.saveStepRun(db, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: runId, error: null, outputs: {}, endedTime: null });
     // Function steps create their directory only when they log (most no-op steps never do).
     const workDir = step.kind === 'function' ? path.join(os.tmpdir(), `fw-pstep-${runId}`) : fs.mkdtempSync(path.join(os.tmpdir(), 'fw-pstep-'));
     const logFile = path.join(workDir, 'step.log');
+    const log = { exists: step.kind !== 'function' };
     try {
       const params = Object.entries(ctx.params).map(([k, value]) => ({ key: k, value: String(value) }));
       const inputParams = Object.entries(inputs).map(([n, i]) => ({ key: `input.${n}`, value: i.ref }));
@@ -296,26 +303,43 @@ export class PipelineRunner {
         { pipeline: ctx.def.name, step, runId, params: ctx.params, inputs, signal, workDir, logFile },
       );
       if (signal.aborted) throw signal.reason;
-      await this.uploadLog(runId, logFile);
-      await tracking.endRun(runId, 'FINISHED');
-      await q.saveStepRun(db, { ...base, status: 'SUCCEEDED', cacheKey: key, cached: false, trackingRunId: runId, error: null, outputs, endedTime: Date.now() });
+      await this.uploadLog(runId, logFile, log);
+      await this.together(async (t, trx) => {
+        await t.endRun(runId, 'FINISHED');
+        const done = { ...base, status: 'SUCCEEDED' as const, cacheKey: key, cached: false, trackingRunId: runId, error: null, outputs, endedTime: Date.now() };
+        if (!(await q.finishStepRun(trx, done))) await q.saveStepRun(trx, done);
+      });
       return { outputs };
     } catch (err) {
       const message = errorText(err);
       const killed = err instanceof PipelineCancelledError || (signal.aborted && !(signal.reason instanceof StepTimeoutError));
-      await this.uploadLog(runId, logFile).catch(() => undefined);
+      await this.uploadLog(runId, logFile, log).catch(() => undefined);
       await tracking.logBatch(runId, { tags: [{ key: PIPELINE_TAGS.error, value: message }] }).catch(() => undefined);
       await tracking.endRun(runId, killed ? 'KILLED' : 'FAILED').catch(() => undefined);
       await q.saveStepRun(db, { ...base, status: killed ? 'CANCELLED' : 'FAILED', cacheKey: key, cached: false, trackingRunId: runId, error: message, outputs: {}, endedTime: Date.now() });
       throw err instanceof FlywheelError || err instanceof Error ? err : new Error(message);
     } finally {
-      fs.rmSync(workDir, { recursive: true, force: true });
+      // A function step's directory exists only if it logged.
+      if (log.exists) fs.rmSync(workDir, { recursive: true, force: true });
     }
   }
 
-  /** Uploads the step log as `logs/step.log`; a step that logged nothing gets no log artifact. */
-  private async uploadLog(runId: string, logFile: string): Promise<void> {
+  /**
+   * Runs `fn` with a tracking service and a database handle that share one
+   * transaction — when the tracking service is the embedded one on this
+   * runner's store; otherwise with the plain service and handle, one commit
+   * per write as before.
+   */
+  private together<T>(fn: (tracking: TrackingApi, db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const { tracking } = this.deps;
+    if (!(tracking instanceof TrackingService) || !tracking.sharesStore(this.deps.store)) return fn(tracking, this.db);
+    return this.db.transaction().execute((trx) => fn(tracking.inTransaction(trx), trx));
+  }
+
+  /** Uploads the step log as `logs/step.log`; a step that logged nothing gets no log artifact. Sets `log.exists` when there is a log file. */
+  private async uploadLog(runId: string, logFile: string, log: { exists: boolean }): Promise<void> {
     if (!fs.existsSync(logFile)) return;
+    log.exists = true;
     const body = fs.readFileSync(logFile);
     if (body.length === 0) return;
     await this.deps.tracking.putRunArtifact(runId, STEP_LOG_ARTIFACT, body);

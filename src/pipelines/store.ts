@@ -3,7 +3,7 @@
  * migration 0006): the only place that reads or writes them. Rows are mapped
  * to plain records with parsed JSON; the runner holds the rules.
  */
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { ParamValue } from './define.js';
 import type { StepStatus } from './types.js';
@@ -66,6 +66,20 @@ export async function finishPipelineRun(db: Db, id: string, status: PipelineRunS
   await db.updateTable('pipeline_runs').set({ status, error, ended_time: Date.now() }).where('id', '=', id).execute();
 }
 
+// A step record is written twice per step execution: the SQL text depends only on the
+// dialect, so it is compiled once per dialect and the hot path builds no query tree.
+const compiled = new WeakMap<object, Map<string, string>>();
+
+async function executeCached(db: Db, kind: string, build: () => Compilable, parameters: readonly unknown[]): Promise<bigint | undefined> {
+  const dialect = db.getExecutor().adapter.constructor;
+  let texts = compiled.get(dialect);
+  if (!texts) compiled.set(dialect, (texts = new Map()));
+  let text = texts.get(kind);
+  if (text === undefined) texts.set(kind, (text = build().compile().sql));
+  const result = await db.executeQuery(CompiledQuery.raw(text, [...parameters]));
+  return result.numAffectedRows;
+}
+
 /** Inserts or replaces the row of (pipeline run, step). */
 export async function saveStepRun(db: Db, r: StepRunRecord): Promise<void> {
   const values = {
@@ -83,11 +97,35 @@ export async function saveStepRun(db: Db, r: StepRunRecord): Promise<void> {
     ended_time: r.endedTime,
   };
   const { pipeline_run_id: _a, step: _b, ...rest } = values;
-  await db
-    .insertInto('pipeline_step_runs')
-    .values(values)
-    .onConflict((oc) => oc.columns(['pipeline_run_id', 'step']).doUpdateSet(rest))
-    .execute();
+  await executeCached(
+    db,
+    'save',
+    () =>
+      db
+        .insertInto('pipeline_step_runs')
+        .values(values)
+        .onConflict((oc) => oc.columns(['pipeline_run_id', 'step']).doUpdateSet(rest)),
+    // Parameter order of the compiled text: the inserted values, then the updated ones.
+    [...Object.values(values), ...Object.values(rest)],
+  );
+}
+
+/**
+ * Ends the row of (pipeline run, step) written by saveStepRun: only the columns
+ * an ending changes, so the cache index is left alone. False when there is no such row.
+ */
+export async function finishStepRun(
+  db: Db,
+  r: Pick<StepRunRecord, 'pipelineRunId' | 'step' | 'status' | 'error' | 'outputs' | 'endedTime'>,
+): Promise<boolean> {
+  const set = { status: r.status, error: r.error, outputs: JSON.stringify(r.outputs), ended_time: r.endedTime };
+  const updated = await executeCached(
+    db,
+    'finish',
+    () => db.updateTable('pipeline_step_runs').set(set).where('pipeline_run_id', '=', r.pipelineRunId).where('step', '=', r.step),
+    [...Object.values(set), r.pipelineRunId, r.step],
+  );
+  return updated !== undefined && updated > 0n;
 }
 
 export async function getPipelineRun(db: Db, id: string): Promise<PipelineRunRecord | undefined> {

@@ -1,15 +1,17 @@
 /**
  * Tracking rules: experiments, runs, params (immutable), metrics (full history),
  * tags, search. Each write is one transaction and records its event, so a
- * rejected request leaves nothing behind.
+ * rejected request leaves nothing behind. A service bound to a caller's
+ * transaction (`inTransaction`) writes inside it instead, so a caller can
+ * commit its own rows and a run's change together.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { Readable } from 'node:stream';
 import type { ArtifactStore } from '../artifacts/types.js';
 import { FlywheelError, alreadyExists, invalidArgument, notFound } from '../core/errors.js';
 import { newRunId, RUN_ID_PATTERN } from '../core/ids.js';
 import type { Store } from '../store/index.js';
-import type { Database } from '../store/schema.js';
+import type { Database, RunsTable } from '../store/schema.js';
 import type { TrackingApi } from './api.js';
 import { recordEvent } from '../events/service.js';
 import { buildExperimentSearchQuery, buildRunSearchQuery, parseExperimentFilter, parseExperimentOrderBy, parseOrderBy, parseRunFilter } from './search/index.js';
@@ -103,6 +105,21 @@ export class TrackingService implements TrackingApi {
     this.artifacts = options.artifacts;
   }
 
+  /** Whether this service reads and writes `store` (so it can join a transaction of that store's). */
+  sharesStore(store: Store): boolean {
+    return store === this.store || store.db === this.db;
+  }
+
+  /** A service that writes inside `trx` (the caller commits or rolls back) instead of opening its own transactions. */
+  inTransaction(trx: Db): TrackingService {
+    return new TrackingService({ db: trx, adapter: this.store.adapter } as Store, { actor: this.actor, artifacts: this.artifacts });
+  }
+
+  /** Runs `fn` in a new transaction, or directly in the one this service is bound to. */
+  private write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+  }
+
   // ---------------------------------------------------------------- experiments
 
   async createExperiment(input: CreateExperimentInput): Promise<Experiment> {
@@ -114,7 +131,7 @@ export class TrackingService implements TrackingApi {
     if (input.artifactLocation !== undefined && typeof input.artifactLocation !== 'string') {
       throw invalidArgument('artifact_location must be a string');
     }
-    const id = await this.db.transaction().execute(async (trx) => {
+    const id = await this.write(async (trx) => {
       const existing = await trx.selectFrom('experiments').select(['lifecycle_stage']).where('name', '=', name).executeTakeFirst();
       if (existing) {
         throw alreadyExists(
@@ -184,7 +201,7 @@ export class TrackingService implements TrackingApi {
   async renameExperiment(experimentId: string, newName: string): Promise<Experiment> {
     const id = parseExperimentId(experimentId);
     const name = validateExperimentName(newName);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       const row = await trx.selectFrom('experiments').select(['name', 'lifecycle_stage']).where('experiment_id', '=', id).executeTakeFirst();
       if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
       if (row.lifecycle_stage !== 'active') throw new FlywheelError('FW_INVALID_STATE', `Cannot rename a non-active experiment (id=${experimentId}).`);
@@ -207,7 +224,7 @@ export class TrackingService implements TrackingApi {
 
   private async setExperimentStage(experimentId: string, stage: LifecycleStage): Promise<void> {
     const id = parseExperimentId(experimentId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       const row = await trx.selectFrom('experiments').select(['lifecycle_stage', 'last_update_time']).where('experiment_id', '=', id).executeTakeFirst();
       if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
       if (row.lifecycle_stage === stage) {
@@ -234,7 +251,7 @@ export class TrackingService implements TrackingApi {
     const id = parseExperimentId(experimentId);
     const k = validateKey('tag', key);
     const v = validateTagValue(k, value, LIMITS.maxExperimentTagValueLength);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await this.requireActiveExperiment(trx, id);
       await trx
         .insertInto('experiment_tags')
@@ -246,7 +263,7 @@ export class TrackingService implements TrackingApi {
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     const id = parseExperimentId(experimentId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await this.requireActiveExperiment(trx, id);
       const res = await trx.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
@@ -277,35 +294,37 @@ export class TrackingService implements TrackingApi {
     const userId = input.userId ?? tagMap[USER_TAG] ?? '';
     const runId = newRunId();
 
-    await this.db.transaction().execute(async (trx) => {
+    const info = await this.write(async (trx) => {
       const exp = await this.requireActiveExperiment(trx, experimentId);
       if (parentRunId !== null) {
         const parent = await trx.selectFrom('runs').select('run_id').where('run_id', '=', parentRunId).executeTakeFirst();
         if (!parent) throw notFound(`Parent run with id=${parentRunId} not found`);
       }
-      await trx
-        .insertInto('runs')
-        .values({
-          run_id: runId,
-          experiment_id: experimentId,
-          name: runName,
-          user_id: userId,
-          status: 'RUNNING',
-          start_time: startTime,
-          end_time: null,
-          lifecycle_stage: 'active',
-          artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`,
-          parent_run_id: parentRunId,
-          deleted_time: null,
-          heartbeat_time: null,
-        })
-        .execute();
+      const row = {
+        run_id: runId,
+        experiment_id: experimentId,
+        name: runName,
+        user_id: userId,
+        status: 'RUNNING',
+        start_time: startTime,
+        end_time: null,
+        lifecycle_stage: 'active',
+        artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`,
+        parent_run_id: parentRunId,
+        deleted_time: null,
+        heartbeat_time: null,
+      };
+      await trx.insertInto('runs').values(row).execute();
       tagMap[RUN_NAME_TAG] = runName;
       if (parentRunId) tagMap[PARENT_RUN_TAG] = parentRunId;
       await trx.insertInto('tags').values(Object.entries(tagMap).map(([key, value]) => ({ run_id: runId, key, value }))).execute();
       await recordEvent(trx, { actor: userId || this.actor, kind: 'run.created', entityType: 'run', entityId: runId, payload: { experimentId: String(experimentId), runName, parentRunId } });
+      return rowToRunInfo(row);
     });
-    return this.getRun(runId);
+    // What was just inserted, without reading it back: a new run has no params or metrics, and its tags read back ordered by key.
+    const runTags: Record<string, string> = {};
+    for (const key of Object.keys(tagMap).sort(compareKeys)) runTags[key] = tagMap[key];
+    return { info, data: { metrics: [], params: {}, tags: runTags } };
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -322,8 +341,8 @@ export class TrackingService implements TrackingApi {
     if (input.runName !== undefined && (typeof input.runName !== 'string' || input.runName.length > LIMITS.maxRunNameLength)) {
       throw invalidArgument(`Invalid run name ${JSON.stringify(input.runName)}`);
     }
-    await this.db.transaction().execute(async (trx) => {
-      const row = await this.requireActiveRun(trx, id);
+    return this.write(async (trx) => {
+      const row = await this.requireActiveRun(trx, id, true);
       const set: { status?: string; end_time?: number | null; name?: string } = {};
       if (status) {
         set.status = status;
@@ -343,8 +362,9 @@ export class TrackingService implements TrackingApi {
       if (status && status !== row.status) {
         await recordEvent(trx, { actor: this.actor, kind: 'run.status_changed', entityType: 'run', entityId: id, payload: { from: row.status, to: status } });
       }
+      // The row as read plus what changed: no re-read.
+      return rowToRunInfo({ ...row, ...set });
     });
-    return (await this.getRun(id)).info;
   }
 
   endRun(runId: string, status: RunStatus = 'FINISHED', endTime?: number): Promise<RunInfo> {
@@ -361,7 +381,7 @@ export class TrackingService implements TrackingApi {
 
   private async setRunStage(runId: string, stage: LifecycleStage): Promise<void> {
     const id = checkRunId(runId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       const row = await trx.selectFrom('runs').select(['lifecycle_stage']).where('run_id', '=', id).executeTakeFirst();
       if (!row) throw notFound(`Run with id=${runId} not found`);
       if (row.lifecycle_stage === stage) return;
@@ -374,8 +394,11 @@ export class TrackingService implements TrackingApi {
     });
   }
 
-  private async requireActiveRun(db: Db, runId: string) {
-    const row = await db.selectFrom('runs').select(['lifecycle_stage', 'status', 'end_time']).where('run_id', '=', runId).executeTakeFirst();
+  private async requireActiveRun(db: Db, runId: string): Promise<Pick<Selectable<RunsTable>, 'lifecycle_stage' | 'status' | 'end_time'>>;
+  private async requireActiveRun(db: Db, runId: string, whole: true): Promise<Selectable<RunsTable>>;
+  private async requireActiveRun(db: Db, runId: string, whole = false) {
+    const query = db.selectFrom('runs').where('run_id', '=', runId);
+    const row = await (whole ? query.selectAll() : query.select(['lifecycle_stage', 'status', 'end_time'])).executeTakeFirst();
     if (!row) throw notFound(`Run with id=${runId} not found`);
     if (row.lifecycle_stage !== 'active') {
       throw new FlywheelError('FW_INVALID_STATE', `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
@@ -435,7 +458,7 @@ export class TrackingService implements TrackingApi {
       tagMap.set(key, validateTagValue(key, t.value));
     }
 
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await this.requireActiveRun(trx, id);
       if (paramMap.size) await this.writeParams(trx, id, paramMap);
       if (metricRows.length) {
@@ -491,7 +514,7 @@ export class TrackingService implements TrackingApi {
 
   async deleteTag(runId: string, key: string): Promise<void> {
     const id = checkRunId(runId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await this.requireActiveRun(trx, id);
       const res = await trx.deleteFrom('tags').where('run_id', '=', id).where('key', '=', key).executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
@@ -572,6 +595,11 @@ export class TrackingService implements TrackingApi {
     const rows = await this.db.selectFrom('runs').selectAll().where('parent_run_id', '=', id).orderBy('start_time').execute();
     return rows.map(rowToRunInfo);
   }
+}
+
+/** SQLite's BINARY order of keys (UTF-8 bytes), which is what a run's tags read back in. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function parseExperimentIdLoose(id: unknown): number {
