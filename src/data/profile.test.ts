@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_FIXTURES, openDataHarness, type DataHarness } from '../../test/support/data.js';
 import { luhnValid } from './pii.js';
+import { computeProfile } from './profile.js';
 import type { ColumnProfile, DatasetProfile } from './types.js';
 
 let h: DataHarness;
@@ -148,6 +149,68 @@ describe('profile edge cases', () => {
     await h.data.add('nulls', h.write('nulls.csv', 'a,b\n1,\n2,\n'));
     const b = (await h.data.profile('nulls')).columns[1];
     expect(b).toMatchObject({ count: 0, nulls: 2, distinct: 0, min: null, max: null, topValues: null, pii: [] });
+  });
+});
+
+describe('profiles of datasets at or above the exact bound', () => {
+  // 150,000 rows: id = i (unique), x = i·7919 mod 1000 (each of 0…999 exactly 150 times, as 7919 and 1000 are
+  // coprime), k = one of 7 letters in turn, u = 'u' + i (unique text). With the bound at 1,000 the profile samples
+  // about PROFILE_SAMPLE_ROWS = 100,000 rows (2/3 of them; Binomial sd ≈ 180).
+  // NumPy on the full column x: mean 499.5, std(ddof=1) 288.67595251198827, quantiles
+  // np.quantile(x, [.01,.05,.25,.5,.75,.95,.99]) = [9.99, 49.95, 249.75, 499.5, 749.25, 949.05, 989.01].
+  let big: DataHarness;
+  let p: DatasetProfile;
+  const column = (name: string) => p.columns.find((c) => c.name === name)!;
+  const letters = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  beforeAll(async () => {
+    big = await openDataHarness({ deps: { exactDistinctBound: 1000 } });
+    const lines = ['id,x,k,u'];
+    for (let i = 0; i < 150_000; i++) lines.push(`${i},${(i * 7919) % 1000},${letters[i % 7]},u${i}`);
+    await big.data.add('big', big.write('big.csv', lines.join('\n') + '\n'));
+    p = await big.data.profile('big');
+  });
+  afterAll(async () => big?.dispose());
+
+  it('keeps counts, min, max, mean and std exact over every row', () => {
+    expect(p.rowCount).toBe(150_000);
+    expect(column('x')).toMatchObject({ count: 150_000, nulls: 0, min: 0, max: 999 });
+    expect(column('x').mean).toBeCloseTo(499.5, 9);
+    expect(column('x').std).toBeCloseTo(288.67595251198827, 9);
+    expect(column('u').length).toEqual({ min: 2, mean: expect.any(Number), max: 7 });
+  });
+
+  it('counts low-cardinality columns exactly and estimates the others closely', () => {
+    expect(column('k')).toMatchObject({ distinct: 7, distinctApproximate: true });
+    expect(column('x').distinct).toBe(1000);
+    // Hash sampling keeps 1/64 of the distinct values: relative sd √(64/150000) ≈ 2%.
+    for (const name of ['id', 'u']) {
+      expect(column(name).distinct).toBeGreaterThan(150_000 * 0.95);
+      expect(column(name).distinct).toBeLessThanOrEqual(150_000);
+    }
+  });
+
+  it('computes quantiles, histograms and top values on a sample it reports', () => {
+    expect(p.sampled).toBe(true);
+    expect(p.sampleRows).toBeGreaterThan(99_000);
+    expect(p.sampleRows).toBeLessThan(101_000);
+    // Sample quantiles of a uniform 0…999 from 100,000 rows are within a few units of the full data's.
+    const q = column('x').quantiles!;
+    const full = { p1: 9.99, p5: 49.95, p25: 249.75, p50: 499.5, p75: 749.25, p95: 949.05, p99: 989.01 };
+    for (const [key, value] of Object.entries(full)) expect(Math.abs(q[key as keyof typeof q] - value)).toBeLessThan(15);
+    const counts = column('x').histogram!.map((b) => b.count);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(p.sampleRows);
+    for (const c of counts) expect(Math.abs(c - p.sampleRows! / 20)).toBeLessThan(400);
+    const top = column('k').topValues!;
+    expect(top.map((t) => t.value).sort()).toEqual(letters);
+    expect(top.reduce((a, t) => a + t.count, 0)).toBe(p.sampleRows);
+    for (const t of top) expect(Math.abs(t.count - p.sampleRows! / 7)).toBeLessThan(700);
+    expect(column('u').topValues).toBeNull();
+  });
+
+  it('gives the same profile every time for the same file', async () => {
+    const version = await big.data.resolve('big');
+    const again = await computeProfile(big.engine, await big.data.parquetPath(version), { exactDistinctBound: 1000 });
+    expect(again.profile).toEqual(p);
   });
 });
 

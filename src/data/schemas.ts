@@ -70,6 +70,8 @@ export const DatasetProfileSchema = Type.Object({
   columns: Type.Array(ColumnProfileSchema),
   exactDistinctBound: Type.Integer(),
   piiSampleSize: Type.Integer(),
+  sampled: Type.Optional(Type.Boolean({ description: 'Quantiles, histograms and top values come from a sample of the rows (their counts are within the sample).' })),
+  sampleRows: Type.Optional(Type.Integer({ description: 'Rows in that sample.' })),
 });
 
 export const HeadSchema = Type.Object({

@@ -100,11 +100,11 @@ export interface ColumnProfile {
   mean: number | null;
   /** Sample standard deviation (n − 1 denominator, as pandas); numeric columns only. */
   std: number | null;
-  /** Linear-interpolation quantiles (numpy's default); numeric columns only. */
+  /** Linear-interpolation quantiles (numpy's default) of all values, or of the sample when the profile is `sampled`; numeric columns only. */
   quantiles: { p1: number; p5: number; p25: number; p50: number; p75: number; p95: number; p99: number } | null;
-  /** 20 equal-width bins from min to max; numeric columns only. */
+  /** 20 equal-width bins from min to max; numeric columns only. Counts are within the sample when the profile is `sampled`. */
   histogram: HistogramBin[] | null;
-  /** Up to 20 most frequent values, most frequent first (ties by value); text and boolean columns. */
+  /** Up to 20 most frequent values, most frequent first (ties by value); text and boolean columns. Counts are within the sample when the profile is `sampled`. */
   topValues: { value: string; count: number }[] | null;
   /** Character length statistics; text columns only. */
   length: { min: number; mean: number; max: number } | null;
@@ -121,4 +121,12 @@ export interface DatasetProfile {
   exactDistinctBound: number;
   /** Non-null values per column sampled for the PII checks. */
   piiSampleSize: number;
+  /**
+   * True when quantiles, histograms and top values were computed on a sample
+   * of the rows (datasets at or above `exactDistinctBound` rows); their counts
+   * are then counts within the sample. Absent in profiles made before sampling.
+   */
+  sampled?: boolean;
+  /** Rows in that sample, when sampled. */
+  sampleRows?: number;
 }
