@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeFailure } from '../src/cli/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDataCommands } from '../src/data/commands.js';
 import { addWithSuiteCommand, registerQualityCommands, registerSuiteCommands } from '../src/quality/commands.js';
 import { FIXTURES } from './fixtures/quality/support.js';
 import { startTestServer, type TestServer } from './support/listening-server.js';
+import { runCli, type CliResult } from './support/cli.js';
 
 const ORDERS = path.join(FIXTURES, 'orders.csv');
 const SUITES = path.join(FIXTURES, 'suites');
@@ -46,21 +46,8 @@ function program(): Command {
 }
 
 /** Runs `flywheel …args`; returns stdout, and the exit code and stderr line main would produce. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program().parseAsync(['node', 'flywheel', ...args]);
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    const f = describeFailure(err);
-    return { code: f.exitCode, stdout, stderr: f.message };
-  } finally {
-    spy.mockRestore();
-  }
+function run(...args: string[]): Promise<CliResult> {
+  return runCli(program(), [...args]);
 }
 
 describe('flywheel suites', () => {

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeFailure } from '../cli/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA_FIXTURES } from '../../test/support/data.js';
 import { registerDataCommands } from './commands.js';
+import { runCli, type CliResult } from '../../test/support/cli.js';
 
 const PEOPLE = path.join(DATA_FIXTURES, 'people.csv');
 let home: string;
@@ -39,21 +39,8 @@ function program(): Command {
 }
 
 /** Runs `flywheel --home HOME …args`; returns stdout, and the exit code and stderr line main would produce. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program().parseAsync(['node', 'flywheel', '--home', home, ...args]);
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    const f = describeFailure(err);
-    return { code: f.exitCode, stdout, stderr: f.message };
-  } finally {
-    spy.mockRestore();
-  }
+function run(...args: string[]): Promise<CliResult> {
+  return runCli(program(), ['--home', home, ...args]);
 }
 
 describe('flywheel data', () => {

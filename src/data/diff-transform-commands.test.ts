@@ -8,32 +8,19 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeFailure } from '../cli/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTransformHarness, type TransformHarness } from '../../test/support/transforms.js';
 import { registerDiffTransformCommands, type WithDataContext } from './diff-transform-commands.js';
+import { runCli, type CliResult } from '../../test/support/cli.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/diff');
 let h: TransformHarness;
 
-async function cli(...args: string[]): Promise<{ stdout: string; code: number; message: string }> {
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
+function cli(...args: string[]): Promise<CliResult> {
   const withData: WithDataContext = (_g, fn) => fn({ data: h.data, tracking: h.tracking, engine: h.engine, store: h.store });
   const program = new Command('flywheel').exitOverride().configureOutput({ outputError: () => {} });
   registerDiffTransformCommands(program.command('data'), withData);
-  try {
-    await program.parseAsync(['node', 'flywheel', ...args]);
-    return { stdout, code: 0, message: '' };
-  } catch (err) {
-    const f = describeFailure(err);
-    return { stdout, code: f.exitCode, message: f.message };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  return runCli(program, args);
 }
 
 beforeAll(async () => {
@@ -99,12 +86,12 @@ describe('flywheel data diff', () => {
   it('reports bad input as usage errors (exit 2, one line)', async () => {
     expect(await cli('data', 'diff', 'shop@1', 'shop@2', '--sample', 'many')).toMatchObject({
       code: 2,
-      message: "flywheel: option '--sample <n>' argument 'many' is invalid. expected a whole number from 0 to 1000.",
+      stderr: "flywheel: option '--sample <n>' argument 'many' is invalid. expected a whole number from 0 to 1000.",
     });
-    expect(await cli('data', 'diff', 'shop@1', 'shop@9')).toMatchObject({ code: 2, message: 'flywheel: Dataset "shop" has no version 9 (latest is 2)' });
+    expect(await cli('data', 'diff', 'shop@1', 'shop@9')).toMatchObject({ code: 2, stderr: 'flywheel: Dataset "shop" has no version 9 (latest is 2)' });
     expect(await cli('data', 'diff', 'shop@1', 'shop@2', '--key', 'segment')).toMatchObject({
       code: 2,
-      message: 'flywheel: Key (segment) is not unique in shop@1: segment=A appears 10 times; choose key columns that identify one row',
+      stderr: 'flywheel: Key (segment) is not unique in shop@1: segment=A appears 10 times; choose key columns that identify one row',
     });
   });
 });

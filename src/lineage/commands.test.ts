@@ -7,39 +7,26 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeFailure } from '../cli/errors.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDiffTransformCommands, type WithDataContext } from '../data/diff-transform-commands.js';
 import { openTransformHarness, TRANSFORM_FIXTURES, type TransformHarness } from '../../test/support/transforms.js';
 import { registerLineageCommands, type WithLineage } from './commands.js';
+import { runCli, type CliResult } from '../../test/support/cli.js';
 
 let h: TransformHarness;
 let featuresRun: string;
 let scoresRun: string;
 let badSql: string;
-let features2Result: { stdout: string; code: number; message: string };
-let badResult: { stdout: string; code: number; message: string };
+let features2Result: CliResult;
+let badResult: CliResult;
 
-async function cli(...args: string[]): Promise<{ stdout: string; code: number; message: string }> {
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
+function cli(...args: string[]): Promise<CliResult> {
   const withData: WithDataContext = (_g, fn) => fn({ data: h.data, tracking: h.tracking, engine: h.engine, store: h.store });
   const withLineage: WithLineage = (_g, fn) => fn({ db: h.store.db, data: h.data, tracking: h.tracking });
   const program = new Command('flywheel').exitOverride().configureOutput({ outputError: () => {} });
   registerDiffTransformCommands(program.command('data'), withData);
   registerLineageCommands(program, withLineage);
-  try {
-    await program.parseAsync(['node', 'flywheel', ...args]);
-    return { stdout, code: 0, message: '' };
-  } catch (err) {
-    const f = describeFailure(err);
-    return { stdout, code: f.exitCode, message: f.message };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  return runCli(program, args);
 }
 
 beforeAll(async () => {
@@ -73,14 +60,14 @@ describe('flywheel data transform', () => {
     const [file, r] = [badSql, badResult];
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.message).toMatch(new RegExp(`^flywheel: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: SQL failed: Binder Error: Referenced column "nope" not found`));
-    expect(r.message).not.toContain('\n');
+    expect(r.stderr).toMatch(new RegExp(`^flywheel: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: SQL failed: Binder Error: Referenced column "nope" not found`));
+    expect(r.stderr).not.toContain('\n');
   });
 
   it('requires --into', async () => {
     const r = await cli('data', 'transform', path.join(TRANSFORM_FIXTURES, 'features.sql'));
     expect(r.code).toBe(2);
-    expect(r.message).toContain("required option '--into <name>' not specified");
+    expect(r.stderr).toContain("required option '--into <name>' not specified");
   });
 });
 
@@ -173,11 +160,11 @@ describe('flywheel lineage', () => {
 
   it('reports unknown refs and conflicting flags as usage errors', async () => {
     const r = await cli('lineage', 'nope@1');
-    expect(r).toMatchObject({ code: 2, message: 'flywheel: Dataset "nope" does not exist' });
+    expect(r).toMatchObject({ code: 2, stderr: 'flywheel: Dataset "nope" does not exist' });
     const both = await cli('lineage', 'raw', '--upstream', '--downstream');
     expect(both.code).toBe(2);
-    expect(both.message).toContain("option '--downstream' cannot be used with option '--upstream'");
+    expect(both.stderr).toContain("option '--downstream' cannot be used with option '--upstream'");
     const run = await cli('lineage', 'run:0123456789abcdef0123456789abcdef');
-    expect(run).toMatchObject({ code: 2, message: 'flywheel: No run with id 0123456789abcdef0123456789abcdef' });
+    expect(run).toMatchObject({ code: 2, stderr: 'flywheel: No run with id 0123456789abcdef0123456789abcdef' });
   });
 });

@@ -9,10 +9,10 @@ import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../engine/index.js';
 import { openStore, type Store } from '../store/index.js';
-import { describeFailure } from '../cli/errors.js';
 import { FIXTURES, FakeReader, csvSelect, tempDir, writeParquet } from '../../test/fixtures/quality/support.js';
 import { registerQualityCommands, type WithQuality } from './commands.js';
 import { QualityService } from './service.js';
+import { runCli, type CliResult } from '../../test/support/cli.js';
 
 let engine: Engine;
 let store: Store;
@@ -37,31 +37,18 @@ afterEach(() => vi.restoreAllMocks());
 const withQuality: WithQuality = (_globals, fn) => fn(quality);
 
 /** Runs `flywheel …args` in-process; returns stdout and the exit code main would use. */
-async function cli(...args: string[]): Promise<{ stdout: string; code: number; message: string }> {
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
+function cli(...args: string[]): Promise<CliResult> {
   const program = new Command('flywheel').exitOverride().configureOutput({ outputError: () => {} });
   program.command('data').description('datasets');
   registerQualityCommands(program, withQuality);
-  try {
-    await program.parseAsync(['node', 'flywheel', ...args]);
-    return { stdout, code: 0, message: '' };
-  } catch (err) {
-    const f = describeFailure(err);
-    return { stdout, code: f.exitCode, message: f.message };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  return runCli(program, args);
 }
 
 describe('flywheel data validate', () => {
   it('prints a table and exits 1 when an error check fails', async () => {
     const r = await cli('data', 'validate', 'orders@1', '--suite', path.join(suites, 'orders.yaml'));
     expect(r.code).toBe(1);
-    expect(r.message).toBe('');
+    expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+CHECK\s+SEVERITY\s+OBSERVED\s+UNEXPECTED\s+NOTE$/);
     expect(lines[1]).toMatch(/^✓  not_null\(id\)\s+error\s+100% pass\s+0 \(0%\)$/);
@@ -98,7 +85,7 @@ describe('flywheel data validate', () => {
     fs.writeFileSync(file, 'dataset: orders\nchecks:\n  - {type: freshness, column: created_at, max_age: 24h}\n');
     expect((await cli('data', 'validate', 'orders', '--suite', file, '--now', '2024-03-06T12:00:00Z')).code).toBe(0);
     expect((await cli('data', 'validate', 'orders', '--suite', file, '--now', '2024-03-07T12:00:00Z')).code).toBe(1);
-    expect(await cli('data', 'validate', 'orders', '--suite', file, '--now', 'tomorrow')).toMatchObject({ code: 2, message: 'flywheel: --now "tomorrow" is not a time (use ISO 8601, e.g. 2024-03-06T12:00:00Z)' });
+    expect(await cli('data', 'validate', 'orders', '--suite', file, '--now', 'tomorrow')).toMatchObject({ code: 2, stderr: 'flywheel: --now "tomorrow" is not a time (use ISO 8601, e.g. 2024-03-06T12:00:00Z)' });
   });
 
   it('reports suite and ref problems as errors (exit 2)', async () => {
@@ -107,9 +94,9 @@ describe('flywheel data validate', () => {
     fs.writeFileSync(bad, 'dataset: orders\nchecks:\n  - type: not_null\n    column: amout\n');
     expect(await cli('data', 'validate', 'orders', '--suite', bad)).toMatchObject({
       code: 2,
-      message: 'flywheel: suite "bad": checks[0] (not_null): column "amout" is not in dataset orders (columns: id, customer_id, status, amount, email, created_at, region)',
+      stderr: 'flywheel: suite "bad": checks[0] (not_null): column "amout" is not in dataset orders (columns: id, customer_id, status, amount, email, created_at, region)',
     });
-    expect(await cli('data', 'validate', 'orders@7', '--suite', path.join(suites, 'orders.yaml'))).toMatchObject({ code: 2, message: 'flywheel: Dataset version orders@7 not found' });
+    expect(await cli('data', 'validate', 'orders@7', '--suite', path.join(suites, 'orders.yaml'))).toMatchObject({ code: 2, stderr: 'flywheel: Dataset version orders@7 not found' });
     expect((await cli('data', 'validate', 'orders')).code).toBe(2);
   });
 });
