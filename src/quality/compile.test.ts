@@ -53,14 +53,23 @@ describe('compileRowScan', () => {
     ]);
     const scan = compileRowScan(suite, parquetSource(orders), columnTypes(ORDERS_COLUMNS));
     expect(scan.sql.match(/read_parquet\(/g)).toHaveLength(1);
-    expect(scan.sql.match(/FILTER \(WHERE NOT/g)).toHaveLength(6);
+    // Each condition is projected once and counted where FALSE.
+    expect(scan.sql.match(/count_if\(NOT "__fw_\d+"\)/g)).toHaveLength(6);
     for (const i of [0, 1, 2, 3, 4, 5]) expect(scan.sql).toContain(`AS "bad_${i}"`);
+    expect(scan.sql).toContain('"id" IS NOT NULL) AS "__fw_0"');
+    // The one-column integer unique gets the key range for its bitmap.
+    expect(scan.sql).toContain('min("id") AS "kmin_8"');
     expect(scan.sql).toContain('count(*) AS "n"');
     expect(scan.sql).toContain('"newest_6"');
     // User values are parameters; the regex pattern is a literal (compiled once by DuckDB).
     expect(scan.params).toEqual(['paid', 'refund', 0, 100, 1, 10]);
     expect(scan.sql).toContain(`regexp_matches("email", ${sqlLiteral('^[^@]+@x\\.com$')})`);
     expect(scan.sql).not.toContain("'paid'");
+  });
+
+  it('names projected conditions so they cannot collide with a column', () => {
+    const scan = compileRowScan(suiteOf([{ type: 'not_null', column: '__FW_0' }]), parquetSource('/x.parquet'), new Map([['__FW_0', 'VARCHAR']]));
+    expect(scan.sql).toContain('("__FW_0" IS NOT NULL) AS "___fw_0"');
   });
 
   it('quotes column names', () => {

@@ -174,6 +174,22 @@ describe('set-level checks', () => {
     expect(ids(r)).toEqual([1, 2, 3, 4, 8, 9]);
   });
 
+  it('unique on integer keys: negative, NULL, spread wider than a bitmap, duplicated', async () => {
+    const dir = tempDir();
+    reader.add('keys', await writeParquet(engine, dir, 'keys_ok', 'SELECT * FROM (VALUES (-3), (NULL), (0), (7), (NULL), (-2)) t(k)'));
+    reader.add('keys', await writeParquet(engine, dir, 'keys_dup', 'SELECT * FROM (VALUES (-3), (NULL), (7), (-3), (7), (7), (1)) t(k)'));
+    reader.add('keys', await writeParquet(engine, dir, 'keys_wide', 'SELECT * FROM (VALUES (-9000000000000000000::BIGINT), (9000000000000000000), (5), (5)) t(k)'));
+    reader.add('keys', await writeParquet(engine, dir, 'keys_null', 'SELECT CAST(NULL AS INTEGER) AS k FROM range(3)'));
+    const check = { type: 'unique', column: 'k' } as const;
+    expect(await one('keys', check, { ref: 'keys@1' })).toMatchObject({ success: true, evaluatedCount: 4, unexpectedCount: 0, details: { duplicatedKeys: 0 } });
+    // -3 twice and 7 three times: 5 of 6 judged rows are duplicates of 2 keys.
+    const dup = await one('keys', check, { ref: 'keys@2' });
+    expect(dup).toMatchObject({ success: false, evaluatedCount: 6, unexpectedCount: 5, details: { duplicatedKeys: 2 } });
+    expect(dup.sampleFailingRows.map((row) => Number(row.k))).toEqual([-3, -3, 7, 7, 7]);
+    expect(await one('keys', check, { ref: 'keys@3' })).toMatchObject({ success: false, evaluatedCount: 4, unexpectedCount: 2, details: { duplicatedKeys: 1 } });
+    expect(await one('keys', check, { ref: 'keys@4' })).toMatchObject({ success: true, evaluatedCount: 0, unexpectedCount: 0 });
+  });
+
   it('unique on a compound key', async () => {
     // (10, paid) is the only repeated pair; the row without a customer is not judged.
     const r = await one('orders', { type: 'unique', columns: ['customer_id', 'status'] });

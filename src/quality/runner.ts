@@ -39,6 +39,11 @@ export interface ValidationContext {
 
 type Row = Record<string, unknown>;
 
+/** A key bitmap may always span this many values (8 MiB per DuckDB thread)… */
+const MAX_BITMAP_BITS_FLOOR = 2 ** 26;
+/** …or 16 per judged row, up to this many (128 MiB per thread); wider key ranges are grouped instead. */
+const MAX_BITMAP_BITS = 2n ** 30n;
+
 const toNumber = (v: unknown): number | null => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : Number(v));
 
 /** Rows as JSON-safe objects (BIGINT/DECIMAL as strings, temporal values as text). */
@@ -216,7 +221,7 @@ class Run {
         return r;
       }
       case 'unique':
-        return this.unique(r, check.columns ?? []);
+        return this.unique(r, check.columns ?? [], slot);
       case 'referential':
         return this.referential(r, i, check.column, check.ref_column ?? check.column, this.num(slot.evaluated)!);
       case 'mean_within':
@@ -227,8 +232,13 @@ class Run {
     }
   }
 
-  private async unique(r: CheckResult, columns: string[]): Promise<CheckResult> {
+  private async unique(r: CheckResult, columns: string[], slot: ScanSlots): Promise<CheckResult> {
     const { source } = this.bound;
+    if (await this.distinctByBitmap(columns, slot)) {
+      this.judged(r, this.num(slot.evaluated)!, 0);
+      r.details = { duplicatedKeys: 0 };
+      return r;
+    }
     const keys = columns.map(sqlIdent);
     const notNull = keys.map((k) => `${k} IS NOT NULL`).join(' AND ');
     const dups = `SELECT ${keys.join(', ')} FROM ${source} WHERE ${notNull} GROUP BY ${keys.join(', ')} HAVING count(*) > 1`;
@@ -246,6 +256,24 @@ class Run {
       );
     }
     return r;
+  }
+
+  /**
+   * True when every non-null key of a one-column integer `unique` is distinct,
+   * decided with a bitmap over [min, max] of the keys (DuckDB's bitstring_agg:
+   * about 6× faster than grouping 10M keys). False means "duplicates, or not
+   * decidable this way": the caller then groups, which also counts them.
+   */
+  private async distinctByBitmap(columns: string[], slot: ScanSlots): Promise<boolean> {
+    const min = this.scan[slot.keyMin ?? ''];
+    const max = this.scan[slot.keyMax ?? ''];
+    if (min === null || min === undefined || max === null || max === undefined) return false;
+    const lo = BigInt(String(min));
+    const hi = BigInt(String(max));
+    if (hi - lo + 1n > BigInt(Math.max(MAX_BITMAP_BITS_FLOOR, 16 * this.num(slot.evaluated)!)) || hi - lo + 1n > MAX_BITMAP_BITS) return false;
+    const c = sqlIdent(columns[0]);
+    const [row] = await this.engine.query<Row>(`SELECT bit_count(bitstring_agg(${c}, ${lo}, ${hi})) AS distinct_keys FROM ${this.bound.source} WHERE ${c} IS NOT NULL`);
+    return toNumber(row.distinct_keys) === this.num(slot.evaluated);
   }
 
   private async referential(r: CheckResult, i: number, column: string, refColumn: string, evaluated: number): Promise<CheckResult> {
