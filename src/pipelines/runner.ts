@@ -44,11 +44,14 @@ import type { TrackingApi } from '../tracking/api.js';
 import { TrackingService } from '../tracking/service.js';
 import type { RunStatus } from '../tracking/types.js';
 import { cacheKey, canonicalJson } from './cache-key.js';
+import type { QueueDispatcher } from './dispatcher.js';
 import type { ParamValue } from './define.js';
 import type { EventListener } from './events.js';
 import { executePipeline, PipelineCancelledError, StepTimeoutError, type PipelineResult, type StepOutcome } from './executor.js';
 import { validateParams, validatePipeline } from './graph.js';
 import { implicitDeps, runStepKind } from './step-runners.js';
+import { runSweep } from './sweep-runner.js';
+import { FunctionPool, isTypeScriptFile } from './function-pool.js';
 import * as q from './store.js';
 import type { PipelineDefinition, ResolvedInput, StepDefinition } from './types.js';
 
@@ -61,6 +64,10 @@ export const PIPELINE_TAGS = {
 } as const;
 export const STEP_LOG_ARTIFACT = 'logs/step.log';
 const MAX_ERROR_TEXT = 8000;
+/** Who runs steps executed in this process. */
+const LOCAL_WORKER = `${os.hostname()}:${process.pid}`;
+/** How often a running pipeline checks whether `pipelines cancel` asked it to stop. */
+export const CANCEL_POLL_MS = 1000;
 
 export interface PipelineRunnerDeps {
   store: Store;
@@ -84,6 +91,40 @@ export interface RunOptions {
   onStarted?: (pipelineRunId: string) => void;
   /** Extra tags on the pipeline's parent tracking run (e.g. what triggered it). */
   tags?: Record<string, string>;
+  /** Distributed: queue each step for `flywheel worker` processes instead of running it here (dispatcher.ts). */
+  dispatcher?: QueueDispatcher;
+}
+
+/** What one step execution needs to know about its pipeline run. */
+export interface StepExecutionContext {
+  def: PipelineDefinition;
+  pipelineRunId: string;
+  /** The pipeline's parent tracking run. */
+  parentRunId: string;
+  experimentId: string;
+  /** The step's effective params. */
+  params: Record<string, ParamValue>;
+  force: boolean;
+  /** First start time of each step (kept across attempts). */
+  started: Map<string, number>;
+  /** Who runs the attempt (recorded on the step); default `host:pid`. */
+  worker?: string;
+  /** A queued attempt's claim token (distributed): records are written only while it holds. */
+  attemptToken?: string;
+  /** Worker processes for the function steps of a module pipeline (`def.module`); without it they run in-process. */
+  functionPool?: FunctionPool;
+  /** A sweep step's trials at once when its sweep sets no `parallel` (the run's concurrency). */
+  concurrency?: number;
+  /** Receives a sweep step's `step.progress` events. */
+  onEvent?: EventListener;
+}
+
+/** A queued attempt lost its claim (revoked or given to another worker); nothing it did is recorded on the step. */
+export class AttemptSupersededError extends Error {
+  constructor(pipelineRunId: string, step: string) {
+    super(`the attempt of step "${step}" of pipeline run ${pipelineRunId} no longer holds its claim (cancelled, timed out, or given to another worker); its result is discarded`);
+    this.name = 'AttemptSupersededError';
+  }
 }
 
 export interface PipelineRunReport {
@@ -98,9 +139,11 @@ export function experimentName(pipeline: string): string {
 
 /** The definition as stored: canonical JSON, function steps by their source text. */
 export function definitionSnapshot(def: PipelineDefinition): { json: string; hash: string } {
+  // The module's path is where this machine keeps the code, not part of it (it is stored beside, in pipeline_runs.module).
+  const { module: _module, ...rest } = def;
   const plain = {
-    ...def,
-    steps: def.steps.map(({ fn, ...s }) => (fn ? { ...s, fnSource: fn.toString() } : s)),
+    ...rest,
+    steps: rest.steps.map(({ fn, ...s }) => (fn ? { ...s, fnSource: fn.toString() } : s)),
   };
   const json = canonicalJson(plain);
   return { json, hash: sha256Hex(json) };
@@ -181,6 +224,8 @@ export class PipelineRunner {
       error: null,
       startedTime: Date.now(),
       endedTime: null,
+      module: def.module ?? null,
+      mode: options.dispatcher ? 'distributed' : 'local',
     };
     await q.insertPipelineRun(this.db, record);
     options.onStarted?.(id);
@@ -188,20 +233,45 @@ export class PipelineRunner {
     if (paramList.length > 0) await tracking.logBatch(parent.info.runId, { params: paramList });
 
     const started = new Map<string, number>();
+    // Cancellation comes from the caller's signal or, from any process, through the run's record.
+    const cancel = new AbortController();
+    const onCallerAbort = () => cancel.abort();
+    if (options.signal?.aborted) cancel.abort();
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const poll = setInterval(() => {
+      q.cancelRequestedTime(this.db, id).then(
+        (t) => {
+          if (t !== null) cancel.abort();
+        },
+        () => undefined,
+      );
+    }, CANCEL_POLL_MS);
+    poll.unref();
+    // Function steps of a pipeline loaded from a module run in worker processes, started on first use, ended with the run.
+    const functionPool =
+      def.module !== undefined && def.steps.some((s) => s.kind === 'function')
+        ? new FunctionPool({ size: options.concurrency ?? def.concurrency ?? os.availableParallelism(), typescript: isTypeScriptFile(def.module) })
+        : undefined;
     let result: PipelineResult;
     try {
       result = await executePipeline(def, {
-        signal: options.signal,
+        signal: cancel.signal,
         onEvent: options.onEvent,
         concurrency: options.concurrency,
         skip,
         runStep: (step, attempt, signal, upstream) =>
-          this.runStep({ def, pipelineRunId: id, parentRunId: parent.info.runId, experimentId: experiment.experimentId, params: effective[step.name], force: options.force === true, started }, step, attempt, signal, upstream),
+          options.dispatcher
+            ? options.dispatcher.runStep({ pipelineRunId: id, pipeline: def.name, force: options.force === true, started }, step, attempt, signal, upstream)
+            : this.executeStep({ def, pipelineRunId: id, parentRunId: parent.info.runId, experimentId: experiment.experimentId, params: effective[step.name], force: options.force === true, started, functionPool, concurrency: options.concurrency ?? def.concurrency, onEvent: options.onEvent }, step, attempt, signal, upstream),
       });
     } catch (err) {
       await q.finishPipelineRun(this.db, id, 'FAILED', errorText(err));
       await tracking.endRun(parent.info.runId, 'FAILED').catch(() => undefined);
       throw err;
+    } finally {
+      clearInterval(poll);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      await functionPool?.close();
     }
 
     // Steps that never reached runStep (skipped, cancelled, resumed) get their record here.
@@ -249,8 +319,14 @@ export class PipelineRunner {
     return out;
   }
 
-  private async runStep(
-    ctx: { def: PipelineDefinition; pipelineRunId: string; parentRunId: string; experimentId: string; params: Record<string, ParamValue>; force: boolean; started: Map<string, number> },
+  /**
+   * One attempt of one step, start to end: resolve inputs, cache lookup,
+   * tracking run, the step's work, outputs, log, records. The local executor
+   * calls it in this process; a `flywheel worker` calls it for a step taken
+   * from the queue (worker.ts), with a context rebuilt from the run's record.
+   */
+  async executeStep(
+    ctx: StepExecutionContext,
     step: StepDefinition,
     attempt: number,
     signal: AbortSignal,
@@ -261,6 +337,7 @@ export class PipelineRunner {
     if (!ctx.started.has(step.name)) ctx.started.set(step.name, Date.now());
     const base = { pipelineRunId: ctx.pipelineRunId, pipeline: ctx.def.name, step: step.name, attempts: attempt, startedTime: ctx.started.get(step.name)! };
 
+    const worker = ctx.worker ?? LOCAL_WORKER;
     const inputs = await this.resolveInputs(step, upstream);
     const key = cacheKey(
       { ...step, deps: [...step.deps, ...implicitDeps(step, projectRoot)] },
@@ -270,25 +347,27 @@ export class PipelineRunner {
     if (step.cache && !ctx.force) {
       const hit = await q.findCachedStep(db, ctx.def.name, step.name, key);
       if (hit && (await this.versionsExist(hit.outputs))) {
-        await q.saveStepRun(db, { ...base, status: 'CACHED', cacheKey: key, cached: true, trackingRunId: hit.trackingRunId, error: null, outputs: hit.outputs, endedTime: Date.now() });
+        await this.record(db, ctx, { ...base, status: 'CACHED', cacheKey: key, cached: true, trackingRunId: hit.trackingRunId, error: null, outputs: hit.outputs, endedTime: Date.now(), worker });
         return { cached: true, outputs: hit.outputs };
       }
     }
 
     // The step's tracking run and its RUNNING record commit together (one commit per write is most of a no-op step's cost).
-    const runId = await this.together(async (t, trx) => {
+    // The record names the live log file, for `pipelines logs --follow`.
+    const { runId, workDir, logFile } = await this.together(async (t, trx) => {
       const run = await t.createRun({
         experimentId: ctx.experimentId,
         runName: step.name,
         parentRunId: ctx.parentRunId,
         tags: { [PIPELINE_TAGS.pipeline]: ctx.def.name, [PIPELINE_TAGS.step]: step.name, [PIPELINE_TAGS.cacheKey]: key, [PIPELINE_TAGS.pipelineRunId]: ctx.pipelineRunId },
       });
-      await q.saveStepRun(trx, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: run.info.runId, error: null, outputs: {}, endedTime: null });
-      return run.info.runId;
+      const dir = path.join(os.tmpdir(), `fw-pstep-${run.info.runId}`);
+      const file = path.join(dir, 'step.log');
+      await this.record(trx, ctx, { ...base, status: 'RUNNING', cacheKey: key, cached: false, trackingRunId: run.info.runId, error: null, outputs: {}, endedTime: null, logPath: file, worker });
+      return { runId: run.info.runId, workDir: dir, logFile: file };
     });
     // Function steps create their directory only when they log (most no-op steps never do).
-    const workDir = step.kind === 'function' ? path.join(os.tmpdir(), `fw-pstep-${runId}`) : fs.mkdtempSync(path.join(os.tmpdir(), 'fw-pstep-'));
-    const logFile = path.join(workDir, 'step.log');
+    if (step.kind !== 'function') fs.mkdirSync(workDir, { recursive: true });
     const log = { exists: step.kind !== 'function' };
     try {
       const params = Object.entries(ctx.params).map(([k, value]) => ({ key: k, value: String(value) }));
@@ -298,16 +377,19 @@ export class PipelineRunner {
         db,
         Object.values(inputs).map((i) => ({ from: { type: 'run' as const, id: runId }, relation: 'consumes' as const, to: { type: 'dataset_version' as const, id: i.versionId } })),
       );
-      const outputs = await runStepKind(
-        { store: this.deps.store, tracking, data, engine: this.deps.engine, projectRoot },
-        { pipeline: ctx.def.name, step, runId, params: ctx.params, inputs, signal, workDir, logFile },
-      );
+      const kindDeps = { store: this.deps.store, tracking, data, engine: this.deps.engine, projectRoot, functionPool: ctx.functionPool };
+      const work = { pipeline: ctx.def.name, step, runId, params: ctx.params, inputs, signal, workDir, logFile, module: ctx.def.module };
+      // A sweep step's run is the parent of its trials, which do the step's work (sweep-runner.ts).
+      const outputs = step.sweep
+        ? await runSweep(kindDeps, work, { experimentId: ctx.experimentId, pipelineRunId: ctx.pipelineRunId, concurrency: ctx.concurrency, onEvent: ctx.onEvent })
+        : await runStepKind(kindDeps, work);
       if (signal.aborted) throw signal.reason;
       await this.uploadLog(runId, logFile, log);
       await this.together(async (t, trx) => {
         await t.endRun(runId, 'FINISHED');
         const done = { ...base, status: 'SUCCEEDED' as const, cacheKey: key, cached: false, trackingRunId: runId, error: null, outputs, endedTime: Date.now() };
-        if (!(await q.finishStepRun(trx, done))) await q.saveStepRun(trx, done);
+        if (ctx.attemptToken !== undefined) await this.record(trx, ctx, { ...done, worker, logPath: logFile });
+        else if (!(await q.finishStepRun(trx, done))) await q.saveStepRun(trx, { ...done, worker });
       });
       return { outputs };
     } catch (err) {
@@ -316,11 +398,28 @@ export class PipelineRunner {
       await this.uploadLog(runId, logFile, log).catch(() => undefined);
       await tracking.logBatch(runId, { tags: [{ key: PIPELINE_TAGS.error, value: message }] }).catch(() => undefined);
       await tracking.endRun(runId, killed ? 'KILLED' : 'FAILED').catch(() => undefined);
-      await q.saveStepRun(db, { ...base, status: killed ? 'CANCELLED' : 'FAILED', cacheKey: key, cached: false, trackingRunId: runId, error: message, outputs: {}, endedTime: Date.now() });
+      if (!(err instanceof AttemptSupersededError)) {
+        await this.record(db, ctx, { ...base, status: killed ? 'CANCELLED' : 'FAILED', cacheKey: key, cached: false, trackingRunId: runId, error: message, outputs: {}, endedTime: Date.now(), worker, logPath: logFile }).catch((e: unknown) => {
+          if (!(e instanceof AttemptSupersededError)) throw e;
+        });
+      }
       throw err instanceof FlywheelError || err instanceof Error ? err : new Error(message);
     } finally {
       // A function step's directory exists only if it logged.
       if (log.exists) fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Writes the step's record. A queued attempt (distributed) writes only
+   * while it still holds its claim, and otherwise stops with
+   * AttemptSupersededError: its run was cancelled, it timed out, or its
+   * worker was presumed lost and the step went to another one.
+   */
+  private async record(db: Kysely<Database>, ctx: StepExecutionContext, r: q.StepRunRecord): Promise<void> {
+    if (ctx.attemptToken === undefined) return q.saveStepRun(db, r);
+    if (!(await q.saveClaimedStepRun(db, { ...r, attemptToken: ctx.attemptToken, worker: r.worker ?? ctx.worker ?? LOCAL_WORKER }))) {
+      throw new AttemptSupersededError(ctx.pipelineRunId, r.step);
     }
   }
 

@@ -1,8 +1,10 @@
 /**
  * How each step kind does its work once the runner has opened its tracking
  * run and resolved its inputs: shell commands (shell.ts's env contract),
- * TypeScript functions (in-process for now — the issue wants a worker
- * process), SQL transforms (data/transform.ts, on the step's own run, with
+ * TypeScript functions (in a worker process of function-pool.ts when the
+ * pipeline came from a module file, which the worker can import again;
+ * in-process when it was built in this process without one, since a closure
+ * cannot move), SQL transforms (data/transform.ts, on the step's own run, with
  * every `ref()` naming an input pinned to the resolved input version) and the
  * built-ins `ingest` (DataService.add) and `validate` (QualityService).
  *
@@ -11,6 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinArtifactPath, validateArtifactPath } from '../artifacts/paths.js';
 import { invalidArgument } from '../core/errors.js';
 import type { DataService } from '../data/service.js';
 import { runTransform } from '../data/transform.js';
@@ -21,8 +24,9 @@ import { loadSuiteFile } from '../quality/suite.js';
 import type { Store } from '../store/index.js';
 import type { TrackingApi } from '../tracking/api.js';
 import type { ParamValue } from './define.js';
+import { normalizeResult, openStepContext, type FunctionPool, type FunctionResult } from './function-pool.js';
 import { runShellStep } from './shell.js';
-import type { ResolvedInput, StepDefinition } from './types.js';
+import type { ResolvedInput, StepDefinition, StepRun } from './types.js';
 
 export const BUILTINS = ['ingest', 'validate'] as const;
 /** Cap of one step's log file. */
@@ -34,6 +38,8 @@ export interface StepKindDeps {
   data: DataService;
   engine: Engine;
   projectRoot: string;
+  /** Worker processes for function steps of module pipelines (`StepWork.module`); without it they run in-process. */
+  functionPool?: FunctionPool;
 }
 
 export interface StepWork {
@@ -47,6 +53,8 @@ export interface StepWork {
   /** A private directory for this attempt, removed afterwards. */
   workDir: string;
   logFile: string;
+  /** The module the pipeline was loaded from (PipelineDefinition.module): function steps run in a worker process. */
+  module?: string;
 }
 
 /** Files a built-in reads that belong in its cache key (ingest's source, validate's suite). */
@@ -113,32 +121,51 @@ async function runShell(deps: StepKindDeps, work: StepWork): Promise<Record<stri
 }
 
 async function runFunction(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
-  const fn = work.step.fn;
-  if (typeof fn !== 'function') throw invalidArgument(`step "${work.step.name}": a function step has no function`);
-  // The log file (and its directory) is created on the first line logged.
-  let log: number | undefined;
-  const writeLog = (line: string) => {
-    if (log === undefined) {
-      fs.mkdirSync(path.dirname(work.logFile), { recursive: true });
-      log = fs.openSync(work.logFile, 'a');
-    }
-    fs.writeSync(log, line.endsWith('\n') ? line : `${line}\n`);
+  const run = stepRunHandle(deps.tracking, work.runId);
+  const context = {
+    runId: work.runId,
+    params: work.params,
+    inputs: Object.fromEntries(Object.entries(work.inputs).map(([n, i]) => [n, { ref: i.ref, versionId: i.versionId, parquetPath: i.parquetPath }])),
+    workDir: work.workDir,
+    logFile: work.logFile,
   };
   try {
-    const result = await fn({
-      pipeline: work.pipeline,
-      step: work.step.name,
-      runId: work.runId,
-      params: work.params,
-      inputs: Object.fromEntries(Object.entries(work.inputs).map(([n, i]) => [n, { ref: i.ref, versionId: i.versionId, parquetPath: i.parquetPath }])),
-      signal: work.signal,
-      log: writeLog,
-    });
-    const files = Object.fromEntries(Object.entries(result ?? {}).map(([n, r]) => [n, r?.parquetFile]));
-    return await commitOutputs(deps, work, files);
+    let result: FunctionResult;
+    if (work.module !== undefined && deps.functionPool) {
+      result = await deps.functionPool.run({ module: work.module, pipeline: work.pipeline, step: work.step.name, context }, { signal: work.signal, run });
+    } else {
+      const fn = work.step.fn;
+      if (typeof fn !== 'function') throw invalidArgument(`step "${work.step.name}": a function step has no function`);
+      const { ctx, close } = openStepContext(work.pipeline, work.step.name, context, work.signal, run);
+      try {
+        result = normalizeResult(work.step.name, await fn(ctx));
+      } finally {
+        close();
+      }
+    }
+    return await commitOutputs(deps, work, Object.fromEntries(Object.entries(result).map(([n, r]) => [n, r?.parquetFile])));
   } finally {
-    if (log !== undefined) fs.closeSync(log);
+    // The runner removes a function step's work directory only when it holds a log; one with only outputs goes here.
+    if (fs.existsSync(work.workDir) && !fs.existsSync(work.logFile)) fs.rmSync(work.workDir, { recursive: true, force: true });
   }
+}
+
+/** `ctx.run` of a function step: writes straight to the step's tracking run (for worker processes, on their behalf). */
+export function stepRunHandle(tracking: TrackingApi, runId: string): StepRun {
+  return {
+    id: runId,
+    logMetric: (key, value, step = 0) => tracking.logBatch(runId, { metrics: [{ key, value, step, timestamp: Date.now() }] }),
+    logParam: (key, value) => tracking.logBatch(runId, { params: [{ key, value: String(value) }] }),
+    setTag: (key, value) => tracking.logBatch(runId, { tags: [{ key, value: String(value) }] }),
+    async logArtifact(localFile, artifactPath = '') {
+      const file = path.resolve(localFile);
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (!st?.isFile()) throw invalidArgument(`cannot log artifact: ${localFile} ${st ? 'is not a file' : 'does not exist'}`);
+      const dest = joinArtifactPath(validateArtifactPath(artifactPath, { allowRoot: true }), path.basename(file));
+      await tracking.putRunArtifact(runId, dest, fs.createReadStream(file));
+      return dest;
+    },
+  };
 }
 
 /** A reader whose refs naming an input (by input name or dataset name) resolve to the pinned input version. */

@@ -49,6 +49,29 @@ export interface StepDefinition {
   with?: Record<string, unknown>;
   /** kind 'function': the function (TS pipelines) — its source text is part of the code version. */
   fn?: StepFunction;
+  /** Run the step once per point of a parameter grid or per random sample, keep the best by a metric (sweep.ts). */
+  sweep?: SweepSpec;
+}
+
+/** Where a random sweep draws one param from: [low, high] ranges (int inclusive, the others half-open) or a list. */
+export type SweepDistribution =
+  | { uniform: [number, number] }
+  | { loguniform: [number, number] }
+  | { int: [number, number] }
+  | { choice: (string | number | boolean)[] };
+
+/** A sweep: exactly one of `grid` or `random`; swept names are declared params of the step. */
+export interface SweepSpec {
+  /** Every combination of these values (cartesian product). */
+  grid?: Record<string, (string | number | boolean)[]>;
+  /** `samples` trials drawn from `space`; the same seed draws the same trials (default seed: derived from the step name). */
+  random?: { samples: number; seed?: number; space: Record<string, SweepDistribution> };
+  /** The metric each trial logs on its run; the best trial by it feeds downstream steps. */
+  metric: string;
+  /** Default 'max'. */
+  goal?: 'max' | 'min';
+  /** Trials running at once; default: the pipeline's concurrency. */
+  parallel?: number;
 }
 
 export interface StepContext {
@@ -61,7 +84,28 @@ export interface StepContext {
   inputs: Record<string, ResolvedInput>;
   /** Aborted on cancel or timeout. */
   signal: AbortSignal;
+  /** Appends a line to the step's log (uploaded as the run's `logs/step.log`). */
   log(line: string): void;
+  /** The step's own tracking run, SDK-style: what is logged here lands on it (also from a worker process). */
+  run: StepRun;
+  /**
+   * A private directory for this attempt, removed after the step; it does not
+   * exist until the step creates it (`outputPath` does).
+   */
+  workDir: string;
+  /** A path under `workDir` (directory created) for the Parquet file of an output: `<workDir>/outputs/<name>.parquet`. */
+  outputPath(output: string): string;
+}
+
+/** What a function step may record on its tracking run; each call resolves once it is stored. */
+export interface StepRun {
+  readonly id: string;
+  /** One metric point; `step` defaults to 0. */
+  logMetric(key: string, value: number, step?: number): Promise<void>;
+  logParam(key: string, value: string | number | boolean): Promise<void>;
+  setTag(key: string, value: string): Promise<void>;
+  /** Uploads a local file as `<artifactPath>/<its name>` (at the artifact root by default); resolves to that path. */
+  logArtifact(localFile: string, artifactPath?: string): Promise<string>;
 }
 
 export interface ResolvedInput {
@@ -87,6 +131,8 @@ export interface PipelineDefinition {
   onFailure?: 'fail-fast' | 'continue';
   /** Where the definition came from (file path), for messages. */
   source?: string;
+  /** The TS/JS module that exports this definition (load.ts sets it): worker processes load function steps from it. */
+  module?: string;
   /** Cron schedule, fired by the scheduler in `flywheel server` (scheduler.ts). */
   schedule?: ScheduleSpec;
   /** Runs started by events: a new dataset version, a monitoring alert (triggers.ts). */

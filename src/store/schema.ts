@@ -151,6 +151,12 @@ export interface PipelineRunsTable {
   error: string | null;
   started_time: number;
   ended_time: number | null;
+  /** Set by `pipelines cancel` from any process; the running process polls it (0008). */
+  cancel_requested_time: number | null;
+  /** The TS/JS module the definition was loaded from (function steps), if any. */
+  module: string | null;
+  /** 'local' or 'distributed'; NULL for runs from before 0008 (local). */
+  mode: string | null;
 }
 
 /** One step of a pipeline run (src/pipelines); outputs is JSON {output name: dataset version id}. */
@@ -167,6 +173,29 @@ export interface PipelineStepRunsTable {
   outputs: string;
   started_time: number | null;
   ended_time: number | null;
+  /** The worker running (or that ran) the current attempt (0008). */
+  worker: string | null;
+  heartbeat_time: number | null;
+  /** Claim of the current attempt: only its holder may finish the step. */
+  attempt_token: string | null;
+  /** The live log file of the running attempt. */
+  log_path: string | null;
+  /** JSON extras, e.g. a sweep's trials. */
+  details: string | null;
+}
+
+/** A `flywheel worker` process (src/pipelines/worker.ts); times in ms. */
+export interface PipelineWorkersTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  /** RUNNING, STOPPED (clean exit) or LOST (heartbeat went stale). */
+  status: string;
+  concurrency: number;
+  started_time: number;
+  heartbeat_time: number;
+  stopped_time: number | null;
+  steps_done: number;
 }
 
 /** A pipeline's cron schedule (src/pipelines/scheduler.ts); times in ms, last_fire_time is the last tick claimed. */
@@ -206,4 +235,5 @@ export interface Database {
   pipeline_step_runs: PipelineStepRunsTable;
   pipeline_schedules: PipelineSchedulesTable;
   pipeline_trigger_state: PipelineTriggerStateTable;
+  pipeline_workers: PipelineWorkersTable;
 }

@@ -11,6 +11,7 @@ import * as m0004 from './0004_quality.js';
 import * as m0005 from './0005_suites.js';
 import * as m0006 from './0006_pipelines.js';
 import * as m0007 from './0007_schedules.js';
+import * as m0008 from './0008_pipeline_workers.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0005_suites': m0005,
   '0006_pipelines': m0006,
   '0007_schedules': m0007,
+  '0008_pipeline_workers': m0008,
 };
 
 export class FlywheelMigrations implements MigrationProvider {

@@ -1,0 +1,65 @@
+/**
+ * Cancelling a run from another process goes through its record: the
+ * running process polls `cancel_requested_time` and stops. And while a step
+ * runs, its record names the live log file (`pipelines logs --follow`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTransformHarness, type TransformHarness } from '../../test/support/transforms.js';
+import { PipelineRunner } from './runner.js';
+import * as q from './store.js';
+import { parsePipelinesYaml } from './yaml.js';
+
+let h: TransformHarness;
+let root: string;
+
+beforeAll(async () => {
+  h = await openTransformHarness();
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-pipeline-cancel-'));
+}, 60_000);
+
+afterAll(async () => {
+  await h?.dispose();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('cancel through the run record', () => {
+  it('stops a running pipeline when another process requests it, and records the live log path meanwhile', async () => {
+    const [def] = parsePipelinesYaml(
+      `pipelines:\n  slow:\n    steps:\n      wait: { cmd: 'echo started; sleep 30' }\n      after: { cmd: 'true', inputs: {}, outputs: [] }\n`,
+      path.join(root, 'flywheel.yaml'),
+    );
+    const runner = new PipelineRunner({ store: h.store, tracking: h.tracking, data: h.data, engine: h.engine, projectRoot: root });
+    let runId = '';
+    // Concurrency 1: "wait" (first in definition order) runs, "after" waits for a slot and never starts.
+    const done = runner.run({ ...def, concurrency: 1 }, { onStarted: (id) => (runId = id) });
+    const step = await until('the step to run', async () => (runId ? (await q.listStepRuns(h.store.db, runId)).find((s) => s.step === 'wait' && s.status === 'RUNNING') : undefined));
+    expect(step.logPath).toMatch(/step\.log$/);
+    expect(step.worker).toBe(`${os.hostname()}:${process.pid}`);
+    await until('the log line', async () => fs.existsSync(step.logPath!) && fs.readFileSync(step.logPath!, 'utf8').includes('started'));
+
+    const t0 = Date.now();
+    expect(await q.requestCancel(h.store.db, runId)).toBe(true);
+    const report = await done;
+    // Polled once a second, and the shell step is killed on abort.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(report.run.status).toBe('CANCELLED');
+    const steps = Object.fromEntries(report.steps.map((s) => [s.step, s.status]));
+    expect(steps).toEqual({ wait: 'CANCELLED', after: 'CANCELLED' });
+    expect((await q.getPipelineRun(h.store.db, runId))!.cancelRequestedTime).toBeGreaterThanOrEqual(t0);
+    // An ended run cannot be asked again.
+    expect(await q.requestCancel(h.store.db, runId)).toBe(false);
+  }, 30_000);
+});
