@@ -19,10 +19,14 @@
  *   - `inputs`: `[input name, content hash of the input version]`, sorted by
  *     input name; every declared input needs a hash;
  *   - `outputs`: the declared output names, in order (a step declaring other
- *     outputs produces something else).
+ *     outputs produces something else);
+ *   - `sweep`: a sweep step's sweep as normalized, without `parallel` (its
+ *     trials, metric and goal decide which outputs it keeps). Absent for
+ *     other steps, so their keys are as before.
  *
- * Not in the key: retries, timeout, tags, cache flag, the step's name and the
- * pipeline's name — they change how or where a step runs, not what it makes.
+ * Not in the key: retries, timeout, tags, cache flag, a sweep's parallelism,
+ * the step's name and the pipeline's name — they change how or where a step
+ * runs, not what it makes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,6 +67,7 @@ export function cacheKeyMaterial(step: StepDefinition, input: CacheKeyInput): Re
       .sort()
       .map((name) => [name, hashes[name]]),
     outputs: [...step.outputs],
+    sweep: step.sweep && { ...step.sweep, parallel: undefined },
   };
 }
 

@@ -5,13 +5,14 @@
  * (`{ raw }` when the step has a single output, `raw.output('raw')` to pick
  * one), with `'step.output'` strings, or with dataset refs
  * (`{ dataset: 'orders@latest' }` or `'dataset:orders@2'`). Every default
- * (retry, cache, tags, deps) is filled in here by `buildStep`, which the YAML
+ * (retry, cache, tags, deps, a sweep's goal and seed) is filled in here by `buildStep`, which the YAML
  * reader shares, so both forms yield the same `PipelineDefinition`; the
  * result is then checked as a graph (graph.ts) before it is returned.
  */
 import { invalidArgument } from '../core/errors.js';
 import { validatePipeline } from './graph.js';
-import type { InputRef, PipelineDefinition, RetryPolicy, StepDefinition, StepFunction, StepKind } from './types.js';
+import { checkSweep, normalizeSweep } from './sweep.js';
+import type { InputRef, PipelineDefinition, RetryPolicy, StepDefinition, StepFunction, StepKind, SweepSpec } from './types.js';
 
 export type ParamValue = string | number | boolean;
 
@@ -49,6 +50,8 @@ export interface StepSpec {
   tags?: string[];
   cache?: boolean;
   deps?: string[];
+  /** Fan out over a grid or random samples of `params`; the best trial by `metric` feeds downstream steps (sweep.ts). */
+  sweep?: SweepSpec;
 }
 
 export interface PipelineOptions {
@@ -245,5 +248,9 @@ export function buildStep(name: string, spec: StepSpec, where: string): StepDefi
       break;
   }
   if (kind !== 'builtin' && spec.with !== undefined) throw invalidArgument(`${where}: field "with" applies only to a built-in step (uses)`);
+  if (spec.sweep !== undefined) {
+    checkSweep(spec.sweep, def, where);
+    def.sweep = normalizeSweep(spec.sweep, name);
+  }
   return def;
 }

@@ -2,7 +2,8 @@
  * The pipeline as a graph: `validatePipeline` checks a definition before
  * anything runs and throws one FW_INVALID_ARGUMENT naming the step at fault
  * (duplicate names, inputs naming missing steps or outputs, an output declared
- * twice, a cycle — given as its path `a → b → a` —, a step with no way to run);
+ * twice, a cycle — given as its path `a → b → a` —, a step with no way to run,
+ * a malformed sweep — see sweep.ts's checkSweep);
  * `validateParams` checks a run's param overrides against the declared params;
  * `planOrder` gives a topological order, stable in that ties go to the step
  * defined first; `downstreamOf` / `upstreamOf` give the transitive consumers /
@@ -13,6 +14,7 @@
 import { invalidArgument } from '../core/errors.js';
 import { DATASET_NAME_PATTERN, parseRef } from '../data/names.js';
 import type { ParamValue } from './define.js';
+import { checkSweep } from './sweep.js';
 import type { PipelineDefinition, StepDefinition } from './types.js';
 
 const KINDS = new Set(['function', 'shell', 'sql', 'builtin']);
@@ -48,6 +50,7 @@ export function validatePipeline(def: PipelineDefinition, options: ValidateOptio
   for (const step of def.steps) {
     const where = prefix(def, step.name);
     checkRunnable(step, where, options);
+    if (step.sweep !== undefined) checkSweep(step.sweep, step, where);
     const seen = new Set<string>();
     for (const output of step.outputs) {
       if (!DATASET_NAME_PATTERN.test(output)) throw invalidArgument(`${where}: invalid output name "${output}": use letters, digits, "_", "." or "-"`);

@@ -14,6 +14,12 @@
  *       schedule: { cron: "0 * * * *", timezone: UTC, missed: skip }   # optional; missed: skip | catch_up_one
  *       triggers: [{ on: dataset, dataset: orders }, { on: alert, monitor: drift }]   # optional
  *
+ * A step may sweep its params (sweep.ts): `sweep: { grid: { lr: [0.1, 0.01] },
+ * metric: val_auc, goal: max, parallel: 4 }` or `sweep: { random: { samples: 8,
+ * seed: 42, space: { lr: { loguniform: [0.0001, 0.1] }, depth: { int: [2, 8] } } },
+ * metric: val_auc }` — the same fields as in TypeScript; a mistake in it points
+ * at the field's line.
+ *
  * An input is `step.output` or `dataset:NAME@VERSION`. Each step needs exactly
  * one of cmd, sql, sql_file (read relative to the YAML file) or uses. Steps
  * keep the file's order. Only the `pipelines` section is read (other sections
@@ -29,9 +35,9 @@ import { FlywheelError, invalidArgument } from '../core/errors.js';
 import { compileCron } from './cron.js';
 import { buildStep, parseInputString, type StepSpec } from './define.js';
 import { validatePipeline } from './graph.js';
-import type { PipelineDefinition, ScheduleSpec, TriggerSpec } from './types.js';
+import type { PipelineDefinition, ScheduleSpec, SweepSpec, TriggerSpec } from './types.js';
 
-const STEP_FIELDS = ['uses', 'with', 'cmd', 'sql', 'sql_file', 'inputs', 'outputs', 'params', 'deps', 'retries', 'backoff', 'max_backoff', 'timeout', 'tags', 'cache'];
+const STEP_FIELDS = ['uses', 'with', 'cmd', 'sql', 'sql_file', 'inputs', 'outputs', 'params', 'deps', 'retries', 'backoff', 'max_backoff', 'timeout', 'tags', 'cache', 'sweep'];
 const PIPELINE_FIELDS = ['concurrency', 'tag_concurrency', 'on_failure', 'schedule', 'triggers', 'steps'];
 const RUN_FIELDS = ['cmd', 'sql', 'sql_file', 'uses'] as const;
 
@@ -183,7 +189,17 @@ export function parsePipelinesYaml(text: string, source = 'flywheel.yaml', optio
         if (typeof raw.cache !== 'boolean') throw field('cache', 'must be true or false');
         spec.cache = raw.cache;
       }
-      def.steps.push(rethrowAt(() => buildStep(stepName, spec, sWhere), at(sp)));
+      if (raw.sweep !== undefined) spec.sweep = raw.sweep as SweepSpec;
+      // Sweep errors name their field (details.field, e.g. sweep.grid.lr): point at the deepest part of it in the file.
+      const position = (err: FlywheelError): string => {
+        const field = typeof err.details?.field === 'string' ? err.details.field.split('.') : [];
+        for (let n = field.length; n > 0; n--) {
+          const pos = at([...sp, ...field.slice(0, n)]);
+          if (pos !== `${source}: `) return pos;
+        }
+        return at(sp);
+      };
+      def.steps.push(rethrowAt(() => buildStep(stepName, spec, sWhere), position));
     }
     const written = def.triggers?.find((t) => t.on === 'dataset' && def.steps.some((st) => st.outputs.includes(t.dataset)));
     if (written && written.on === 'dataset') {
@@ -232,12 +248,14 @@ function readTriggers(raw: unknown, at: (index: number) => string, where: string
   });
 }
 
-/** Prefixes a FlywheelError thrown by `fn` with a position. */
-function rethrowAt<T>(fn: () => T, position: string): T {
+/** Prefixes a FlywheelError thrown by `fn` with a position (or the position of that error). */
+function rethrowAt<T>(fn: () => T, position: string | ((err: FlywheelError) => string)): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof FlywheelError && position !== '') throw new FlywheelError(err.code, `${position}${err.message}`, err.details);
+    if (!(err instanceof FlywheelError)) throw err;
+    const pos = typeof position === 'string' ? position : position(err);
+    if (pos !== '') throw new FlywheelError(err.code, `${pos}${err.message}`, err.details);
     throw err;
   }
 }
