@@ -35,6 +35,8 @@ export type ExecutionEvent =
   | (Base & { type: 'step.failed'; step: string; attempt: number; error: string; durationMs: number })
   | (Base & { type: 'step.skipped'; step: string; reason: SkipReason; status: StepStatus })
   | (Base & { type: 'step.cancelled'; step: string; attempt: number })
+  /** A running step's progress: `done` of `total` units (a sweep's trials…), shown as a bar. */
+  | (Base & { type: 'step.progress'; step: string; done: number; total: number; detail?: string })
   | (Base & { type: 'pipeline.finished'; status: PipelineStatus; durationMs: number });
 
 export type ExecutionEventType = ExecutionEvent['type'];

@@ -2,7 +2,8 @@
  * Pipelines inside a long-running process (`flywheel server`): reads the
  * project's flywheel.yaml (absent file → no pipelines), starts runs in the
  * background — from the REST API, schedules or triggers — and keeps each
- * active run's AbortController so it can be cancelled. `start` and `resume`
+ * active run's AbortController so it can be cancelled (a run of another
+ * process is asked to stop through its record instead). `start` and `resume`
  * resolve with the pipeline run id as soon as its record exists (bad params
  * or an unknown pipeline reject instead); the run goes on. `close` cancels
  * what is still running and waits for it, before the store closes.
@@ -13,13 +14,27 @@
  * alert payload; capped).
  */
 import fs from 'node:fs';
+import type { Kysely } from 'kysely';
 import path from 'node:path';
 import { FlywheelError, notFound } from '../core/errors.js';
+import type { Database } from '../store/schema.js';
 import type { ParamValue } from './define.js';
 import { PipelineRunner, type PipelineRunnerDeps, type PipelineRunReport, type RunOptions } from './runner.js';
-import { getPipelineRun } from './store.js';
+import { getPipelineRun, requestCancel } from './store.js';
 import type { PipelineDefinition } from './types.js';
 import { loadPipelinesYaml } from './yaml.js';
+
+/**
+ * Asks whichever process runs a pipeline run to cancel it, by setting its
+ * `cancel_requested_time`. Unknown id → FW_NOT_FOUND; a run that has ended →
+ * FW_INVALID_STATE naming its status.
+ */
+export async function requestRunCancel(db: Kysely<Database>, pipelineRunId: string): Promise<'requested'> {
+  if (await requestCancel(db, pipelineRunId)) return 'requested';
+  const run = await getPipelineRun(db, pipelineRunId);
+  if (!run) throw notFound(`No pipeline run with id ${pipelineRunId}`);
+  throw new FlywheelError('FW_INVALID_STATE', `pipeline run ${pipelineRunId} already ended (${run.status})`);
+}
 
 export type TriggerKind = 'api' | 'schedule' | 'dataset' | 'alert' | 'resume';
 export const TRIGGER_TAG = 'flywheel.trigger';
@@ -81,19 +96,19 @@ export class PipelineHost {
     return this.active.has(pipelineRunId);
   }
 
-  /** Aborts a run in progress in this process. Unknown id → FW_NOT_FOUND; not running here → FW_INVALID_STATE. */
-  async cancel(pipelineRunId: string): Promise<void> {
+  /**
+   * Cancels a run in progress: one running in this process is aborted at
+   * once ('aborted'); one running in another process (`flywheel run`,
+   * another server) is asked to stop through its record, which that process
+   * polls ('requested'). Unknown id → FW_NOT_FOUND; ended → FW_INVALID_STATE.
+   */
+  async cancel(pipelineRunId: string): Promise<'aborted' | 'requested'> {
     const controller = this.active.get(pipelineRunId);
     if (controller) {
       controller.abort();
-      return;
+      return 'aborted';
     }
-    const run = await getPipelineRun(this.deps.store.db, pipelineRunId);
-    if (!run) throw notFound(`No pipeline run with id ${pipelineRunId}`);
-    throw new FlywheelError(
-      'FW_INVALID_STATE',
-      run.status === 'RUNNING' ? `pipeline run ${pipelineRunId} is not running in this server; cancel it where it runs` : `pipeline run ${pipelineRunId} already ended (${run.status})`,
-    );
+    return requestRunCancel(this.deps.store.db, pipelineRunId);
   }
 
   /** Cancels every active run and waits until all have ended. */

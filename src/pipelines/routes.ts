@@ -3,7 +3,8 @@
  * server's flywheel.yaml with their schedule, triggers and last run; starting
  * a run (202 with its id — the run goes on in the background), listing and
  * showing runs with their step records, resuming a failed run and cancelling
- * a run in progress in this server. Handlers are thin: PipelineHost and the
+ * a run in progress — in this server at once, in another process through
+ * the run's record, which that process polls. Handlers are thin: PipelineHost and the
  * runner hold the rules.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -32,6 +33,7 @@ const PipelineRunSchema = Type.Object({
   error: NullableString,
   startedTime: Type.Integer({ description: 'epoch milliseconds' }),
   endedTime: NullableInt,
+  cancelRequestedTime: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'When cancellation was asked for (epoch milliseconds), if it was.' })),
 });
 
 const StepRunSchema = Type.Object({
@@ -65,6 +67,13 @@ const PipelineSchema = Type.Object({
 
 const Started = Type.Object({ id: Type.String({ description: 'The pipeline run id.' }) });
 const RunId = Type.Object({ id: Type.String({ minLength: 1 }) });
+const Cancelled = Type.Object({
+  id: Type.String({ description: 'The pipeline run id.' }),
+  cancel: Type.Enum(['aborted', 'requested'], {
+    type: 'string',
+    description: 'aborted: the run was running in this server and is stopping now; requested: it runs in another process, which stops it at its next check of the record.',
+  }),
+});
 
 function wire(r: PipelineRunRecord) {
   const { definition: _d, ...rest } = r;
@@ -168,14 +177,14 @@ export const pipelinesRoutes: FastifyPluginAsync<{ ctx: AppContext; host?: Pipel
       schema: {
         tags: ['pipelines'],
         operationId: 'cancelPipelineRun',
-        summary: 'Cancel a run in progress in this server; it ends CANCELLED shortly after',
+        summary: 'Cancel a run in progress, here or in another process; it ends CANCELLED shortly after',
         params: RunId,
-        response: withErrors({ 202: Started }),
+        response: withErrors({ 202: Cancelled }),
       },
     },
     async (req, reply) => {
-      await h.cancel(req.params.id);
-      return reply.code(202).send({ id: req.params.id });
+      const cancel = await h.cancel(req.params.id);
+      return reply.code(202).send({ id: req.params.id, cancel });
     },
   );
 };

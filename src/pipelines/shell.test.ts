@@ -1,6 +1,6 @@
 /**
  * Shell steps with real processes: the environment contract (params, inputs,
- * outputs, params file), log capture of stdout and stderr, the log cap on a
+ * outputs, params file), log capture of stdout and stderr, log rotation on a
  * command printing 5 MB, the error of a non-zero exit (exit code and stderr
  * tail), command not found, and abort killing the shell's children too —
  * including one that ignores SIGTERM.
@@ -82,16 +82,43 @@ describe('runShellStep logs', () => {
     expect(result).toMatchObject({ logBytes: 20, logTruncated: false });
   });
 
-  it('caps the log of a command printing 5 MB and marks the truncation', async () => {
+  it('rotates the log of a command printing 5 MB, keeping at most two files and the last output', async () => {
     const cap = 64 * 1024;
-    const opts = options("head -c 5000000 /dev/zero | tr '\\0' x; echo done >&2", { maxLogBytes: cap });
+    // 5,000,000 bytes of "y\n", then a last line on stdout and one on stderr.
+    const opts = options('yes | head -c 5000000; echo last-stdout-line; echo last-stderr-line >&2', { maxLogBytes: cap });
     const result = await runShellStep(opts);
-    const marker = `\n[flywheel] log truncated at 65536 bytes; further output was discarded\n`;
-    const log = fs.readFileSync(opts.logFile, 'utf8');
-    expect(fs.statSync(opts.logFile).size).toBe(cap + marker.length);
-    expect(log.endsWith(marker)).toBe(true);
-    expect(log.slice(0, cap)).toBe('x'.repeat(cap));
-    expect(result).toMatchObject({ logBytes: cap, logTruncated: true });
+    const rotated = `${opts.logFile}.1`;
+    const marker = '[flywheel] log rotated: the output before this line is in step.log.1, older output was discarded\n';
+    const current = fs.readFileSync(opts.logFile, 'utf8');
+    const previous = fs.readFileSync(rotated, 'utf8');
+    // Two files only, each within the cap.
+    expect(fs.readdirSync(path.dirname(opts.logFile)).sort()).toEqual(['step.log', 'step.log.1']);
+    expect(fs.statSync(opts.logFile).size).toBeLessThanOrEqual(cap);
+    expect(fs.statSync(rotated).size).toBeLessThanOrEqual(cap);
+    // The tail is kept: the newest file ends with the last lines printed.
+    expect(current.endsWith('last-stdout-line\nlast-stderr-line\n')).toBe(true);
+    expect(current.startsWith(marker)).toBe(true);
+    // Cuts fall on line boundaries: after the marker, every line is whole.
+    expect(current.slice(marker.length, -'last-stdout-line\nlast-stderr-line\n'.length)).toMatch(/^(y\n)*$/);
+    expect(previous).toMatch(/^(\[flywheel\] log rotated[^\n]*\n)?(y\n)+$/);
+    // Every byte was counted, none was kept in the files beyond the two caps.
+    expect(result.logBytes).toBe(5_000_000 + 'last-stdout-line\nlast-stderr-line\n'.length);
+    expect(result.logTruncated).toBe(true);
+    expect(result.logRotations).toBeGreaterThan(5_000_000 / cap - 1);
+  });
+
+  it('does not rotate output that fits under the cap', async () => {
+    const opts = options('yes | head -c 1000', { maxLogBytes: 1000 });
+    const result = await runShellStep(opts);
+    expect(fs.statSync(opts.logFile).size).toBe(1000);
+    expect(fs.existsSync(`${opts.logFile}.1`)).toBe(false);
+    expect(result).toMatchObject({ logBytes: 1000, logRotations: 0, logTruncated: false });
+  });
+
+  it('keeps the stderr tail in the error of a failing step that printed far more than the cap', async () => {
+    const opts = options('yes | head -c 2000000; echo the-real-error >&2; exit 4', { maxLogBytes: 4096 });
+    await expect(runShellStep(opts)).rejects.toMatchObject({ exitCode: 4, message: expect.stringMatching(/exit code 4[\s\S]*the-real-error$/) });
+    expect(fs.readFileSync(opts.logFile, 'utf8').endsWith('the-real-error\n')).toBe(true);
   });
 });
 

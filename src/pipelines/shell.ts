@@ -13,12 +13,18 @@
  * means success; any other status fails the attempt with an error naming the
  * status and the last lines of stderr (127: the command was not found).
  *
- * stdout and stderr are streamed into `logFile`, never held in memory (only
- * a bounded tail of stderr is kept for the error message). The file is capped
- * at `maxLogBytes`: past it one marker line is written and further output is
- * read and discarded, so a step printing gigabytes fills neither memory nor
- * disk. The command runs in its own process group; on abort the whole group
- * gets SIGTERM, then SIGKILL after `killGraceMs`, so children of the shell die
+ * stdout and stderr are streamed into `logFile` as they arrive, never held
+ * in memory (only a bounded tail of stderr is kept for the error message).
+ * The file is rotated at `maxLogBytes`: it is renamed to `<logFile>.1`
+ * (replacing an older one) and a fresh file, opening with a marker line,
+ * takes the output that follows. So a step printing gigabytes uses at most
+ * 2 × maxLogBytes of disk and keeps its latest output — the tail, where the
+ * error is. Writes are synchronous, chunk by chunk: reading the pipes waits
+ * for the disk, so nothing queues up in memory, and rotating needs no
+ * coordination with a stream.
+ *
+ * The command runs in its own process group; on abort the whole group gets
+ * SIGTERM, then SIGKILL after `killGraceMs`, so children of the shell die
  * too. When the shell exits, processes it left behind in its group are killed.
  */
 import { spawn } from 'node:child_process';
@@ -40,7 +46,7 @@ export interface ShellStepOptions {
   outputsDir: string;
   signal?: AbortSignal;
   logFile: string;
-  /** Cap of the log file in bytes (the truncation marker line comes on top). */
+  /** Size at which the log file is rotated to `<logFile>.1`; disk use stays under twice this. */
   maxLogBytes: number;
   /** Between SIGTERM and SIGKILL on abort (default 5 s). */
   killGraceMs?: number;
@@ -49,8 +55,11 @@ export interface ShellStepOptions {
 export interface ShellStepResult {
   /** Output name → the file path the command was told to write. */
   outputs: Record<string, string>;
-  /** Bytes written to the log file, the marker excluded. */
+  /** Bytes the command wrote to stdout and stderr, including those rotated away. */
   logBytes: number;
+  /** How often the log file was rotated (0: it holds all of the output). */
+  logRotations: number;
+  /** True when the log file no longer holds all of the output (it was rotated). */
   logTruncated: boolean;
 }
 
@@ -72,6 +81,11 @@ const STDERR_TAIL_LINES = 20;
 const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_KILL_GRACE_MS = 5_000;
 
+/** Where a rotated step log goes: the previous part of `logFile`'s output. */
+export function rotatedLogPath(logFile: string): string {
+  return `${logFile}.1`;
+}
+
 /** The env var suffix for a param, input or output name. */
 export function envName(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -92,6 +106,7 @@ export function shellStepEnv(opts: Pick<ShellStepOptions, 'params' | 'inputs' | 
 }
 
 export async function runShellStep(opts: ShellStepOptions): Promise<ShellStepResult> {
+  if (!(opts.maxLogBytes >= 1)) throw invalidArgument(`maxLogBytes must be at least 1 (got ${opts.maxLogBytes})`);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   fs.mkdirSync(opts.outputsDir, { recursive: true });
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
@@ -104,7 +119,7 @@ export async function runShellStep(opts: ShellStepOptions): Promise<ShellStepRes
     const run = await spawnCapped(opts, { ...process.env, ...opts.env, ...fwEnv });
     if (run.aborted) throw abortError(opts.signal!);
     if (run.code !== 0) throw exitError(opts.cmd, run.code, run.signal, run.stderrTail);
-    return { outputs, logBytes: run.logBytes, logTruncated: run.truncated };
+    return { outputs, logBytes: run.logBytes, logRotations: run.rotations, logTruncated: run.rotations > 0 };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -116,15 +131,90 @@ interface SpawnResult {
   aborted: boolean;
   stderrTail: string;
   logBytes: number;
-  truncated: boolean;
+  rotations: number;
+}
+
+/**
+ * Appends a step's output to its log file, rotating it at `cap` bytes. Every
+ * write is synchronous, so the caller's buffer is on disk when `write`
+ * returns and nothing is held back. A cut falls after the last newline of
+ * the part that fits when there is one near its end, so files start on a
+ * whole line unless a line is longer than half a file.
+ */
+class RotatingLog {
+  private fd: number;
+  private fileBytes = 0;
+  rotations = 0;
+  total = 0;
+  private readonly marker: Buffer | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly cap: number,
+  ) {
+    this.fd = fs.openSync(file, 'w');
+    // A `.1` left from an earlier run of the same file is not this output's past.
+    fs.rmSync(rotatedLogPath(file), { force: true });
+    const marker = Buffer.from(`[flywheel] log rotated: the output before this line is in ${path.basename(rotatedLogPath(file))}, older output was discarded\n`);
+    // A marker may take at most a quarter of a file, so most of each file is output.
+    this.marker = marker.length * 4 <= cap ? marker : undefined;
+  }
+
+  write(chunk: Buffer): void {
+    this.total += chunk.length;
+    let rest = chunk;
+    while (rest.length > 0) {
+      const room = this.cap - this.fileBytes;
+      if (room <= 0) {
+        this.rotate();
+        continue;
+      }
+      let n = Math.min(room, rest.length);
+      if (n < rest.length) {
+        // Cut after a newline when one is in the second half of what fits; a very long line is cut anywhere.
+        const nl = rest.lastIndexOf(0x0a, n - 1);
+        if (nl >= 0 && nl + 1 >= n / 2) n = nl + 1;
+      }
+      this.writeAll(rest.subarray(0, n));
+      rest = rest.subarray(n);
+      // The file is full when the cut was made, even if a newline cut left some room.
+      if (rest.length > 0) this.fileBytes = this.cap;
+    }
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    fs.closeSync(fd);
+  }
+
+  private rotate(): void {
+    fs.closeSync(this.fd);
+    this.fd = -1;
+    fs.renameSync(this.file, rotatedLogPath(this.file));
+    this.fd = fs.openSync(this.file, 'w');
+    this.fileBytes = 0;
+    this.rotations++;
+    if (this.marker) this.writeAll(this.marker);
+  }
+
+  private writeAll(buf: Buffer): void {
+    for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    this.fileBytes += buf.length;
+  }
 }
 
 function spawnCapped(opts: ShellStepOptions, env: NodeJS.ProcessEnv): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
-    const log = fs.createWriteStream(opts.logFile, { flags: 'w' });
+    let log: RotatingLog;
+    try {
+      log = new RotatingLog(opts.logFile, opts.maxLogBytes);
+    } catch (err) {
+      reject(new ShellStepError(`could not write the step log ${opts.logFile}: ${(err as Error).message}`, null, null, ''));
+      return;
+    }
     const child = spawn('/bin/sh', ['-c', opts.cmd], { cwd: opts.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let logBytes = 0;
-    let truncated = false;
     let stderrTail = Buffer.alloc(0);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
@@ -147,21 +237,25 @@ function spawnCapped(opts: ShellStepOptions, env: NodeJS.ProcessEnv): Promise<Sp
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const sources = [child.stdout!, child.stderr!];
-    const capture = (chunk: Buffer) => {
-      const room = opts.maxLogBytes - logBytes;
-      if (room > 0) {
-        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-        logBytes += part.length;
-        if (!log.write(part)) {
-          // Backpressure: stop reading until the file caught up, so memory stays bounded.
-          for (const s of sources) s.pause();
-          log.once('drain', () => sources.forEach((s) => s.resume()));
-        }
+    const fail = (err: ShellStepError) => {
+      if (failed) return;
+      failed = true;
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      killGroup('SIGKILL');
+      try {
+        log.close();
+      } catch {
+        // The log's own failure is what is reported.
       }
-      if (chunk.length > room && !truncated) {
-        truncated = true;
-        log.write(`\n[flywheel] log truncated at ${opts.maxLogBytes} bytes; further output was discarded\n`);
+      reject(err);
+    };
+    const capture = (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        log.write(chunk);
+      } catch (err) {
+        fail(new ShellStepError(`could not write the step log ${opts.logFile}: ${(err as Error).message}`, null, null, ''));
       }
     };
     child.stdout!.on('data', capture);
@@ -175,29 +269,22 @@ function spawnCapped(opts: ShellStepOptions, env: NodeJS.ProcessEnv): Promise<Sp
       if (failed || exit === undefined || openStreams > 0) return;
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
-      log.end(() =>
-        resolve({ ...exit!, aborted, stderrTail: lastLines(stderrTail.toString('utf8'), STDERR_TAIL_LINES), logBytes, truncated }),
-      );
+      try {
+        log.close();
+      } catch (err) {
+        fail(new ShellStepError(`could not write the step log ${opts.logFile}: ${(err as Error).message}`, null, null, ''));
+        return;
+      }
+      resolve({ ...exit, aborted, stderrTail: lastLines(stderrTail.toString('utf8'), STDERR_TAIL_LINES), logBytes: log.total, rotations: log.rotations });
     };
-    for (const s of sources) s.on('close', () => (openStreams--, finish()));
+    for (const s of [child.stdout!, child.stderr!]) s.on('close', () => (openStreams--, finish()));
     child.on('exit', (code, signal) => {
       exit = { code, signal };
       // Leftovers in the step's process group (e.g. `sleep 30 &`) would keep the pipes open: end them.
       killGroup('SIGKILL');
       finish();
     });
-    child.on('error', (err) => {
-      failed = true;
-      clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      log.end();
-      reject(new ShellStepError(`could not start /bin/sh for the step: ${err.message}`, null, null, ''));
-    });
-    log.on('error', (err) => {
-      failed = true;
-      killGroup('SIGKILL');
-      reject(new ShellStepError(`could not write the step log ${opts.logFile}: ${err.message}`, null, null, ''));
-    });
+    child.on('error', (err) => fail(new ShellStepError(`could not start /bin/sh for the step: ${err.message}`, null, null, '')));
   });
 }
 
