@@ -14,10 +14,11 @@ import { registerDiffTransformCommands } from '../data/diff-transform-commands.j
 import { addWithSuiteCommand, registerQualityCommands, registerSuiteCommands } from '../quality/commands.js';
 import { registerLineageCommands } from '../lineage/commands.js';
 import { registerPipelineCommands } from '../pipelines/commands.js';
+import { registerWorkerCommands } from '../pipelines/worker-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
-    .description('Flywheel: experiment tracking with an MLflow-compatible server, versioned and validated datasets, lineage')
+    .description('Flywheel: experiment tracking with an MLflow-compatible server, versioned and validated datasets, pipelines, lineage')
     .version(FLYWHEEL_VERSION, '-V, --version', 'print the version')
     .option('--home <dir>', 'project state folder (env FLYWHEEL_HOME, default ./.flywheel)')
     .option('--db <url>', 'metadata store: sqlite:<file> or postgres://… (env FLYWHEEL_DB)')
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerSuiteCommands(program);
   registerLineageCommands(program);
   registerPipelineCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 
