@@ -142,6 +142,14 @@ describe('a TS/JS pipeline module', () => {
     expect(logs).toEqual({ code: 0, stdout: 'hello from a module\n', stderr: '' });
     expect((await cli('run', 'nope', '--file', moduleFile)).stderr).toContain('has no pipeline "nope" (pipelines: hello_ts, other_ts)');
   }, 60_000);
+
+  it('runs locally on SQLite; --distributed needs PostgreSQL and says so', async () => {
+    const run = await cli('run', 'hello_ts', '--file', moduleFile, '--json');
+    expect((JSON.parse(run.stdout) as { run: { mode: string } }).run.mode).toBe('local');
+    const distributed = await cli('run', 'hello_ts', '--file', moduleFile, '--distributed');
+    expect(distributed).toMatchObject({ code: 2, stderr: expect.stringContaining('need the PostgreSQL store (FLYWHEEL_DB=postgres://…)') });
+    expect(await cli('run', 'hello_ts', '--file', moduleFile, '--distributed', '--local')).toMatchObject({ code: 2, stderr: expect.stringContaining('give --local or --distributed, not both') });
+  }, 60_000);
 });
 
 describe('flywheel pipelines cancel', () => {

@@ -8,7 +8,10 @@
  * step redrawn in place, progress.ts), else a plain line per finished step,
  * then a summary; they exit 1 when the pipeline did not succeed and 2 for bad
  * input (through FlywheelError). The project root — where commands run and
- * sources are read — is the pipeline file's directory.
+ * sources are read — is the pipeline file's directory. With the PostgreSQL
+ * store they queue the steps for `flywheel worker` processes (dispatcher.ts;
+ * `--local` runs them here), with SQLite they run here (`--distributed`
+ * refuses). Ctrl-C cancels the run (it ends CANCELLED); a second one exits.
  *
  * `cancel` asks the process running a run (another terminal's `flywheel run`,
  * a server) to stop it, through the run's record; `logs` prints or follows
@@ -20,13 +23,16 @@ import { CommandExit } from '../cli/errors.js';
 import { formatDuration, formatTime, print, renderTable, toJson } from '../cli/output.js';
 import os from 'node:os';
 import { configFrom } from '../cli/session.js';
+import { isPostgresUrl, runsDistributed } from '../core/config.js';
+import { invalidArgument } from '../core/errors.js';
+import type { AppContext } from '../server/context.js';
 import type { GlobalOptions } from '../cli/session.js';
 import type { EventListener, ExecutionEvent } from './events.js';
 import { requestRunCancel } from './host.js';
 import { findPipeline, isPipelineModule, loadPipelineFile } from './load.js';
 import { followLogs, printLogs, type LogDeps, type LogOutput } from './logs.js';
 import { LiveProgress } from './progress.js';
-import { PipelineRunner, type PipelineRunReport } from './runner.js';
+import { PipelineRunner, type PipelineRunReport, type RunOptions } from './runner.js';
 import { getPipelineRun } from './store.js';
 import type { PipelineDefinition } from './types.js';
 
@@ -61,11 +67,11 @@ function summary(report: PipelineRunReport): string {
 }
 
 /** Opens the local store, artifacts and engine (--home/--db) for one command and always closes them. */
-async function withRunner<T>(globals: GlobalOptions, root: string, fn: (runner: PipelineRunner) => Promise<T>): Promise<T> {
+async function withRunner<T>(globals: GlobalOptions, root: string, fn: (runner: PipelineRunner, ctx: AppContext) => Promise<T>): Promise<T> {
   const { openContext } = await import('../server/context.js');
   const ctx = await openContext(configFrom(globals), process.env.USER ?? os.userInfo().username ?? 'cli');
   try {
-    return await fn(new PipelineRunner({ store: ctx.store, tracking: ctx.tracking, data: ctx.data, engine: ctx.engine, artifacts: ctx.artifacts, projectRoot: root }));
+    return await fn(new PipelineRunner({ store: ctx.store, tracking: ctx.tracking, data: ctx.data, engine: ctx.engine, artifacts: ctx.artifacts, projectRoot: root }), ctx);
   } finally {
     await ctx.close();
   }
@@ -118,22 +124,59 @@ function startProgress(json: boolean, pipeline: string, steps: readonly string[]
   };
 }
 
+/** Where `run` and `resume` execute steps: here, or on `flywheel worker` processes through the PostgreSQL queue. */
+export type ExecutorChoice = 'auto' | 'local' | 'distributed';
+
+/** What `execute` hands the command besides the runner: progress, the run options for the chosen executor and Ctrl-C. */
+interface Execution {
+  progress: (pipeline: string, steps: readonly string[]) => EventListener | undefined;
+  options: Pick<RunOptions, 'dispatcher' | 'signal'>;
+}
+
 async function execute(
   globals: GlobalOptions,
   json: boolean,
   root: string,
-  fn: (runner: PipelineRunner, progress: (pipeline: string, steps: readonly string[]) => EventListener | undefined) => Promise<PipelineRunReport>,
+  executor: ExecutorChoice,
+  fn: (runner: PipelineRunner, execution: Execution) => Promise<PipelineRunReport>,
 ): Promise<void> {
   let shown: RunProgress | undefined;
   let report: PipelineRunReport;
+  // Ctrl-C cancels the run (its steps are stopped and it ends CANCELLED); a second one exits at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write('flywheel: cancelling the run (Ctrl-C again to exit at once)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
   try {
-    report = await withRunner(globals, root, (r) => fn(r, (pipeline, steps) => (shown = startProgress(json, pipeline, steps)).onEvent));
+    report = await withRunner(globals, root, async (r, ctx) => {
+      const config = configFrom(globals);
+      const distributed = runsDistributed(config, executor === 'auto' ? config.pipelineExecutor : executor);
+      if (distributed && !isPostgresUrl(config.db)) {
+        throw invalidArgument('distributed runs (--distributed, FLYWHEEL_PIPELINE_EXECUTOR=distributed) need the PostgreSQL store (FLYWHEEL_DB=postgres://…), where `flywheel worker` processes take the steps');
+      }
+      const { QueueDispatcher } = await import('./dispatcher.js');
+      const dispatcher = distributed ? await QueueDispatcher.open({ store: ctx.store, tracking: ctx.tracking, url: config.db }) : undefined;
+      try {
+        return await fn(r, { progress: (pipeline, steps) => (shown = startProgress(json, pipeline, steps)).onEvent, options: { dispatcher, signal: interrupt.signal } });
+      } finally {
+        await dispatcher?.close();
+      }
+    });
   } finally {
+    process.off('SIGINT', onSigint);
     shown?.stop();
   }
   if (json) print(toJson({ run: report.run, steps: report.steps }));
   else print(summary(report));
   if (report.run.status !== 'SUCCEEDED') throw new CommandExit(1);
+}
+
+function executorChoice(o: { local?: boolean; distributed?: boolean }): ExecutorChoice {
+  if (o.local && o.distributed) throw invalidArgument('give --local or --distributed, not both');
+  return o.local ? 'local' : o.distributed ? 'distributed' : 'auto';
 }
 
 /** Step names of a stored definition snapshot (for the progress view). */
@@ -161,10 +204,12 @@ export function registerPipelineCommands(program: Command): Command {
     .option('-p, --param <k=v>', 'param override (repeatable; NAME or STEP.NAME)', collectParam, {})
     .option('--force', 'ignore the cache')
     .option('--json', 'print the run as JSON')
-    .action(async (name: string, o: { file: string; param: Record<string, string>; force?: boolean; json?: boolean }) => {
+    .option('--local', 'run the steps in this process (the default with the SQLite store)')
+    .option('--distributed', 'queue the steps for `flywheel worker` processes (the default with the PostgreSQL store)')
+    .action(async (name: string, o: { file: string; param: Record<string, string>; force?: boolean; json?: boolean; local?: boolean; distributed?: boolean }) => {
       const def = await findPipeline(o.file, name);
-      await execute(globals(), o.json === true, path.dirname(path.resolve(o.file)), (r, progress) =>
-        r.run(def, { params: o.param, force: o.force === true, onEvent: progress(def.name, def.steps.map((s) => s.name)) }),
+      await execute(globals(), o.json === true, path.dirname(path.resolve(o.file)), executorChoice(o), (r, x) =>
+        r.run(def, { params: o.param, force: o.force === true, onEvent: x.progress(def.name, def.steps.map((s) => s.name)), ...x.options }),
       );
     });
 
@@ -212,14 +257,16 @@ export function registerPipelineCommands(program: Command): Command {
     .option('-f, --file <file>', 'the pipeline file the run came from (needed for TS/JS pipelines with function steps)')
     .option('--root <dir>', "project root the steps run in (default: the file's directory, else .)")
     .option('--json', 'print the run as JSON')
-    .action(async (id: string, o: { file?: string; root?: string; json?: boolean }) => {
+    .option('--local', 'run the steps in this process (the default with the SQLite store)')
+    .option('--distributed', 'queue the steps for `flywheel worker` processes (the default with the PostgreSQL store)')
+    .action(async (id: string, o: { file?: string; root?: string; json?: boolean; local?: boolean; distributed?: boolean }) => {
       const root = path.resolve(o.root ?? (o.file ? path.dirname(path.resolve(o.file)) : '.'));
-      await execute(globals(), o.json === true, root, async (r, progress) => {
+      await execute(globals(), o.json === true, root, executorChoice(o), async (r, x) => {
         const { run } = await r.show(id);
         let definition: PipelineDefinition | undefined;
         // A module's functions cannot be stored: they come from the file again (the runner checks the snapshot hash).
         if (o.file && isPipelineModule(o.file)) definition = await findPipeline(o.file, run.pipeline);
-        return r.resume(id, { definition, onEvent: progress(run.pipeline, snapshotSteps(run.definition)) });
+        return r.resume(id, { definition, onEvent: x.progress(run.pipeline, snapshotSteps(run.definition)), ...x.options });
       });
     });
   group

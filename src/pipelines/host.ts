@@ -19,6 +19,7 @@ import path from 'node:path';
 import { FlywheelError, notFound } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import type { ParamValue } from './define.js';
+import type { QueueDispatcher } from './dispatcher.js';
 import { PipelineRunner, type PipelineRunnerDeps, type PipelineRunReport, type RunOptions } from './runner.js';
 import { getPipelineRun, requestCancel } from './store.js';
 import type { PipelineDefinition } from './types.js';
@@ -46,6 +47,8 @@ export interface PipelineHostOptions {
   file: string;
   /** Where background failures go (default: stderr). */
   log?: (message: string) => void;
+  /** Distributed: runs queue their steps for `flywheel worker` processes (dispatcher.ts). */
+  dispatcher?: QueueDispatcher;
 }
 
 export interface StartOptions {
@@ -62,11 +65,13 @@ export class PipelineHost {
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
   private readonly log: (message: string) => void;
+  private readonly dispatcher: QueueDispatcher | undefined;
 
   constructor(private readonly deps: Omit<PipelineRunnerDeps, 'projectRoot'>, options: PipelineHostOptions) {
     this.file = path.resolve(options.file);
     this.runner = new PipelineRunner({ ...deps, projectRoot: path.dirname(this.file) });
     this.log = options.log ?? ((m) => process.stderr.write(`flywheel: ${m}\n`));
+    this.dispatcher = options.dispatcher;
   }
 
   /** The pipelines of the file, read now (edits are picked up); none when it does not exist. */
@@ -126,6 +131,7 @@ export class PipelineHost {
     return new Promise<string>((resolve, reject) => {
       let id: string | undefined;
       const done: Promise<void> = exec({
+        dispatcher: this.dispatcher,
         signal: controller.signal,
         tags,
         onStarted: (runId) => {

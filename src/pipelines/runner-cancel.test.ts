@@ -1,7 +1,8 @@
 /**
  * Cancelling a run from another process goes through its record: the
  * running process polls `cancel_requested_time` and stops. And while a step
- * runs, its record names the live log file (`pipelines logs --follow`).
+ * runs, its record names the live log file (`pipelines logs --follow`); a
+ * log rotated at the cap is stored with both its parts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,4 +63,26 @@ describe('cancel through the run record', () => {
     // An ended run cannot be asked again.
     expect(await q.requestCancel(h.store.db, runId)).toBe(false);
   }, 30_000);
+});
+
+describe('a step that prints more than the log cap', () => {
+  it('stores both parts of its rotated log, oldest first, ending with the last line printed', async () => {
+    const [def] = parsePipelinesYaml(
+      // 20 MB of "y" lines, then a last line: past the 16 MiB cap, so the log rotates once.
+      `pipelines:\n  loud:\n    steps:\n      talk: { cmd: 'yes | head -c 20000000; echo the-last-line' }\n`,
+      path.join(root, 'flywheel.yaml'),
+    );
+    const runner = new PipelineRunner({ store: h.store, tracking: h.tracking, data: h.data, engine: h.engine, projectRoot: root });
+    const report = await runner.run(def);
+    expect(report.run.status).toBe('SUCCEEDED');
+    const runId = report.steps[0].trackingRunId!;
+    const [artifact] = await h.tracking.listRunArtifacts(runId, 'logs');
+    // Two files of at most 16 MiB each, together holding the newest output (the first bytes may be gone).
+    expect(artifact.size).toBeGreaterThan(16 * 1024 * 1024);
+    expect(artifact.size).toBeLessThanOrEqual(2 * 16 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await h.tracking.getRunArtifact(runId, 'logs/step.log')) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text.trimEnd().endsWith('the-last-line')).toBe(true);
+  }, 60_000);
 });

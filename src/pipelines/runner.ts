@@ -49,6 +49,7 @@ import type { ParamValue } from './define.js';
 import type { EventListener } from './events.js';
 import { executePipeline, PipelineCancelledError, StepTimeoutError, type PipelineResult, type StepOutcome } from './executor.js';
 import { validateParams, validatePipeline } from './graph.js';
+import { rotatedLogPath } from './shell.js';
 import { implicitDeps, runStepKind } from './step-runners.js';
 import { runSweep } from './sweep-runner.js';
 import { FunctionPool, isTypeScriptFile } from './function-pool.js';
@@ -439,7 +440,9 @@ export class PipelineRunner {
   private async uploadLog(runId: string, logFile: string, log: { exists: boolean }): Promise<void> {
     if (!fs.existsSync(logFile)) return;
     log.exists = true;
-    const body = fs.readFileSync(logFile);
+    // A rotated log (shell.ts) keeps its previous part beside it: the stored log is both, in order (at most twice the cap).
+    const rotated = rotatedLogPath(logFile);
+    const body = fs.existsSync(rotated) ? Buffer.concat([fs.readFileSync(rotated), fs.readFileSync(logFile)]) : fs.readFileSync(logFile);
     if (body.length === 0) return;
     await this.deps.tracking.putRunArtifact(runId, STEP_LOG_ARTIFACT, body);
   }

@@ -5,10 +5,14 @@
  * scheduler and the dataset-trigger poller on it. `close` stops the timers,
  * then cancels and awaits the runs still going, before the store closes. A
  * flywheel.yaml that does not parse leaves the server up without schedules
- * and is logged (the REST API reports the same error).
+ * and is logged (the REST API reports the same error). With the PostgreSQL
+ * store (and FLYWHEEL_PIPELINE_EXECUTOR auto or distributed) the runs it
+ * starts queue their steps for `flywheel worker` processes.
  */
 import path from 'node:path';
+import { runsDistributed, type FlywheelConfig } from '../core/config.js';
 import type { AppContext } from '../server/context.js';
+import { QueueDispatcher } from './dispatcher.js';
 import { PipelineHost } from './host.js';
 import { PipelineScheduler } from './scheduler.js';
 import { DEFAULT_POLL_MS, PipelineTriggers } from './triggers.js';
@@ -30,15 +34,18 @@ export interface PipelineServices {
   close(): Promise<void>;
 }
 
-export async function openPipelineServices(ctx: Pick<AppContext, 'store' | 'tracking' | 'data' | 'engine' | 'artifacts'>, options: PipelineServicesOptions = {}): Promise<PipelineServices> {
+export async function openPipelineServices(ctx: Pick<AppContext, 'store' | 'tracking' | 'data' | 'engine' | 'artifacts'> & { config?: FlywheelConfig }, options: PipelineServicesOptions = {}): Promise<PipelineServices> {
   const log = options.log ?? ((m: string) => process.stderr.write(`flywheel: ${m}\n`));
-  const host = new PipelineHost(ctx, { file: options.file ?? path.resolve('flywheel.yaml'), log });
+  // With PostgreSQL (FLYWHEEL_PIPELINE_EXECUTOR=auto), runs started here queue their steps for `flywheel worker`s.
+  const dispatcher = ctx.config && runsDistributed(ctx.config) ? await QueueDispatcher.open({ store: ctx.store, tracking: ctx.tracking, url: ctx.config.db, log }) : undefined;
+  const host = new PipelineHost(ctx, { file: options.file ?? path.resolve('flywheel.yaml'), log, dispatcher });
   const services: PipelineServices = {
     host,
     close: async () => {
       await services.scheduler?.stop();
       await services.triggers?.stop();
       await host.close();
+      await dispatcher?.close();
     },
   };
   if (options.scheduler === false) return services;
