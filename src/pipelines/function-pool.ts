@@ -33,6 +33,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ERROR_CODES, FlywheelError, invalidArgument, type ErrorCode } from '../core/errors.js';
+import { MAX_STEP_LOG_BYTES, RotatingLog } from './shell.js';
 import type { ResolvedInput, StepContext, StepRun } from './types.js';
 
 export const DEFAULT_FUNCTION_ABORT_GRACE_MS = 5000;
@@ -111,7 +112,8 @@ export function fromWireError(wire: WireError): Error {
  * steps never log); `close()` closes the log.
  */
 export function openStepContext(pipeline: string, step: string, context: StepCallContext, signal: AbortSignal, run: StepRun): { ctx: StepContext; close(): void } {
-  let log: number | undefined;
+  // Rotated at the cap like a shell step's log: a step logging gigabytes keeps its latest lines and at most twice the cap.
+  let log: RotatingLog | undefined;
   const ctx: StepContext = {
     pipeline,
     step,
@@ -124,9 +126,9 @@ export function openStepContext(pipeline: string, step: string, context: StepCal
     log(line: string) {
       if (log === undefined) {
         fs.mkdirSync(path.dirname(context.logFile), { recursive: true });
-        log = fs.openSync(context.logFile, 'a');
+        log = new RotatingLog(context.logFile, MAX_STEP_LOG_BYTES);
       }
-      fs.writeSync(log, line.endsWith('\n') ? line : `${line}\n`);
+      log.write(Buffer.from(line.endsWith('\n') ? line : `${line}\n`));
     },
     outputPath(output: string) {
       if (typeof output !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(output) || output.startsWith('.')) {
@@ -140,7 +142,7 @@ export function openStepContext(pipeline: string, step: string, context: StepCal
   return {
     ctx,
     close() {
-      if (log !== undefined) fs.closeSync(log);
+      log?.close();
       log = undefined;
     },
   };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTransformHarness, type TransformHarness } from '../../test/support/transforms.js';
+import { definePipeline } from './define.js';
 import { PipelineRunner } from './runner.js';
 import * as q from './store.js';
 import { parsePipelinesYaml } from './yaml.js';
@@ -84,5 +85,28 @@ describe('a step that prints more than the log cap', () => {
     for await (const chunk of await h.tracking.getRunArtifact(runId, 'logs/step.log')) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     expect(text.trimEnd().endsWith('the-last-line')).toBe(true);
+  }, 60_000);
+});
+
+describe('a function step that logs more than the log cap', () => {
+  it('keeps at most two rotated parts on disk and stores them, ending with the last line logged', async () => {
+    const line = 'x'.repeat(1023);
+    const def = definePipeline('chatty', ({ step }) => {
+      step('talk', { cache: false }, (ctx) => {
+        // 20 MiB of lines, then a last one.
+        for (let i = 0; i < 20 * 1024; i++) ctx.log(line);
+        ctx.log('the-last-line');
+      });
+    });
+    const runner = new PipelineRunner({ store: h.store, tracking: h.tracking, data: h.data, engine: h.engine, projectRoot: root });
+    const report = await runner.run(def);
+    expect(report.run.status).toBe('SUCCEEDED');
+    const runId = report.steps[0].trackingRunId!;
+    const [artifact] = await h.tracking.listRunArtifacts(runId, 'logs');
+    expect(artifact.size).toBeGreaterThan(16 * 1024 * 1024);
+    expect(artifact.size).toBeLessThanOrEqual(2 * 16 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await h.tracking.getRunArtifact(runId, 'logs/step.log')) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8').trimEnd().endsWith('the-last-line')).toBe(true);
   }, 60_000);
 });

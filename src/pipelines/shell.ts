@@ -81,6 +81,9 @@ const STDERR_TAIL_LINES = 20;
 const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_KILL_GRACE_MS = 5_000;
 
+/** Cap of one step log file (shell and function steps); rotated beyond it, so a step's logs take at most twice this. */
+export const MAX_STEP_LOG_BYTES = 16 * 1024 * 1024;
+
 /** Where a rotated step log goes: the previous part of `logFile`'s output. */
 export function rotatedLogPath(logFile: string): string {
   return `${logFile}.1`;
@@ -141,7 +144,7 @@ interface SpawnResult {
  * the part that fits when there is one near its end, so files start on a
  * whole line unless a line is longer than half a file.
  */
-class RotatingLog {
+export class RotatingLog {
   private fd: number;
   private fileBytes = 0;
   rotations = 0;

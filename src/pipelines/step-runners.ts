@@ -25,12 +25,12 @@ import type { Store } from '../store/index.js';
 import type { TrackingApi } from '../tracking/api.js';
 import type { ParamValue } from './define.js';
 import { normalizeResult, openStepContext, type FunctionPool, type FunctionResult } from './function-pool.js';
-import { runShellStep } from './shell.js';
+import { MAX_STEP_LOG_BYTES, runShellStep } from './shell.js';
 import type { ResolvedInput, StepDefinition, StepRun } from './types.js';
 
 export const BUILTINS = ['ingest', 'validate'] as const;
 /** Cap of one step's log file. */
-export const MAX_STEP_LOG_BYTES = 16 * 1024 * 1024;
+export { MAX_STEP_LOG_BYTES } from './shell.js';
 
 export interface StepKindDeps {
   store: Store;
