@@ -72,6 +72,8 @@ export async function reapLostWorkers(store: Store, tracking: TrackingApi, queue
 
 export class QueueDispatcher {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Notifications seen per pipeline run: a waiter compares before sleeping, so one arriving while it read the record is not missed. */
+  private readonly ticks = new Map<string, number>();
   private listener: pg.Client | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private readonly lostAfterMs: number;
@@ -105,7 +107,10 @@ export class QueueDispatcher {
     await client.connect();
     client.on('notification', (msg) => {
       if (msg.channel !== STEP_DONE_CHANNEL || !msg.payload) return;
-      for (const wake of this.waiters.get(msg.payload) ?? []) wake();
+      const waiting = this.waiters.get(msg.payload);
+      if (!waiting) return;
+      this.ticks.set(msg.payload, (this.ticks.get(msg.payload) ?? 0) + 1);
+      for (const wake of waiting) wake();
     });
     // A broken LISTEN connection only costs latency: the poll still sees every ending.
     client.on('error', (err) => this.log(`LISTEN connection failed (${err.message}); falling back to polling`));
@@ -142,6 +147,7 @@ export class QueueDispatcher {
     let lastLive = Date.now();
     try {
       for (;;) {
+        const tick = this.ticks.get(ctx.pipelineRunId) ?? 0;
         const record = await q.getStepRun(store.db, ctx.pipelineRunId, step.name);
         if (record && record.attemptToken === token) {
           if (record.status === 'SUCCEEDED' || record.status === 'CACHED') return { cached: record.status === 'CACHED', outputs: record.outputs };
@@ -170,7 +176,7 @@ export class QueueDispatcher {
             resolve('woke');
           };
           waiters.add(wake);
-          if (signal.aborted) wake();
+          if (signal.aborted || (this.ticks.get(ctx.pipelineRunId) ?? 0) !== tick) wake();
           signal.addEventListener('abort', wake, { once: true });
         });
         waiters.delete(wake);
@@ -187,7 +193,10 @@ export class QueueDispatcher {
       }
     } finally {
       waiters.delete(wake);
-      if (waiters.size === 0) this.waiters.delete(ctx.pipelineRunId);
+      if (waiters.size === 0) {
+        this.waiters.delete(ctx.pipelineRunId);
+        this.ticks.delete(ctx.pipelineRunId);
+      }
     }
   }
 
