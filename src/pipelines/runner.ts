@@ -349,6 +349,8 @@ export class PipelineRunner {
       const hit = await q.findCachedStep(db, ctx.def.name, step.name, key);
       if (hit && (await this.versionsExist(hit.outputs))) {
         await this.record(db, ctx, { ...base, status: 'CACHED', cacheKey: key, cached: true, trackingRunId: hit.trackingRunId, error: null, outputs: hit.outputs, endedTime: Date.now(), worker });
+        // A cached sweep shows the trials that chose its outputs.
+        if (hit.details) await q.setStepRunDetails(db, ctx.pipelineRunId, step.name, hit.details);
         return { cached: true, outputs: hit.outputs };
       }
     }

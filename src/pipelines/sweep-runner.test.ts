@@ -179,6 +179,10 @@ describe('a grid sweep of a function step', () => {
       expect(s.status).toBe('CACHED');
       expect(s.outputs).toEqual(before[s.step].outputs);
     }
+    // The cached sweep still shows the trials that chose its outputs.
+    const shown = byStep((await runner.show(again.run.id)).steps).train;
+    expect(shown.details).toEqual(before.train.details);
+    expect(shown.details?.trials).toHaveLength(6);
     expect(await h.tracking.childRuns(again.run.trackingRunId!)).toEqual([]);
   });
 
