@@ -318,4 +318,25 @@ describe('flywheel server', () => {
       fs.rmSync(serverHome, { recursive: true, force: true });
     }
   });
+
+  it('serves the pipelines of --pipelines FILE', async () => {
+    const serverHome = fs.mkdtempSync(path.join(os.tmpdir(), 'flywheel-cli-server-'));
+    const file = path.join(serverHome, 'elsewhere.yaml');
+    fs.writeFileSync(file, 'pipelines:\n  nightly:\n    steps:\n      hello: { cmd: "echo hi" }\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--home', serverHome, 'server', '--port', '0', '--pipelines', file, '--no-scheduler'], {
+      cwd: ROOT,
+      env: cleanEnv({ FLYWHEEL_LOG_LEVEL: 'warn' }),
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await listeningUrl(child);
+      const listed = (await (await fetch(`${url}/api/v1/pipelines`)).json()) as { pipelines: { name: string }[] };
+      expect(listed.pipelines.map((p) => p.name)).toEqual(['nightly']);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      fs.rmSync(serverHome, { recursive: true, force: true });
+    }
+  });
 });
