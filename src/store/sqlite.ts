@@ -83,6 +83,9 @@ export function createSqliteAdapter(file: string): StoreAdapter & { readonly raw
   raw.pragma('journal_mode = WAL');
   // WAL makes NORMAL durable against application crashes; only a power cut may lose the last commits.
   raw.pragma('synchronous = NORMAL');
+  // Checkpoint every ~40 MiB of WAL instead of ~4 MiB: pages rewritten between checkpoints are copied back once,
+  // and each checkpoint's fsync is paid 10× less often (a no-op pipeline step: 1.18 → 1.04 ms, bench/pipelines.ts).
+  raw.pragma('wal_autocheckpoint = 10000');
   // A 64 MiB page cache keeps the hot index pages of metrics and search tables in memory.
   raw.pragma('cache_size = -65536');
   raw.pragma('temp_store = MEMORY');
