@@ -19,6 +19,8 @@ import { qualityRoutes } from '../quality/routes.js';
 import { lineageRoutes } from '../lineage/routes.js';
 import { pipelinesRoutes } from '../pipelines/routes.js';
 import type { PipelineServices } from '../pipelines/server.js';
+import { mlflowRegistryRoutes } from '../registry/mlflow-routes.js';
+import { registryRoutes } from '../registry/routes.js';
 
 export interface BuildAppOptions {
   logger?: boolean;
@@ -60,6 +62,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'quality', description: 'Quality suites and validation results per dataset version' },
         { name: 'lineage', description: 'Runs, dataset versions and what consumed or produced them' },
         { name: 'pipelines', description: 'Pipelines of flywheel.yaml, their runs, steps, schedules and triggers' },
+        { name: 'models', description: 'The model registry: registered models, versions, aliases, stages, model URIs' },
       ],
     },
     // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
@@ -74,11 +77,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   await app.register(mlflowTrackingRoutes, { ctx });
   await app.register(mlflowArtifactRoutes, { ctx });
+  await app.register(mlflowRegistryRoutes, { ctx });
   await app.register(trackingRoutes, { ctx, prefix: '/api/v1' });
   await app.register(dataRoutes, { ctx, prefix: '/api/v1' });
   await app.register(diffTransformRoutes, { ctx, prefix: '/api/v1' });
   await app.register(qualityRoutes, { ctx, prefix: '/api/v1' });
   await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(registryRoutes, { ctx, prefix: '/api/v1' });
   await app.register(pipelinesRoutes, { ctx, host: options.pipelines?.host, scheduler: options.pipelines?.scheduler, prefix: '/api/v1' });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

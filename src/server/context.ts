@@ -8,6 +8,7 @@ import { openArtifactStore, type ArtifactStore } from '../artifacts/index.js';
 import { TrackingService } from '../tracking/service.js';
 import { Engine } from '../engine/index.js';
 import { DataService } from '../data/service.js';
+import { RegistryService } from '../registry/service.js';
 
 export interface AppContext {
   readonly config: FlywheelConfig;
@@ -16,6 +17,8 @@ export interface AppContext {
   readonly tracking: TrackingService;
   readonly engine: Engine;
   readonly data: DataService;
+  /** The model registry: registered models, versions, aliases, model URIs. */
+  readonly registry: RegistryService;
 }
 
 export async function openContext(config: FlywheelConfig, actor = 'server'): Promise<AppContext & { close(): Promise<void> }> {
@@ -30,6 +33,7 @@ export async function openContext(config: FlywheelConfig, actor = 'server'): Pro
     tracking,
     engine,
     data: new DataService({ store, artifacts, engine, tracking, actor }),
+    registry: new RegistryService({ store, tracking, actor }),
     close: async () => {
       engine.close();
       await store.close();

@@ -217,6 +217,59 @@ export interface PipelineTriggerStateTable {
   updated_time: number;
 }
 
+/** A registered model (src/registry); model_id stays the same across renames. */
+export interface RegisteredModelsTable {
+  model_id: string;
+  name: string;
+  description: string;
+  creation_time: number;
+  last_updated_time: number;
+}
+
+export interface RegisteredModelTagsTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+/** One numbered version of a registered model; a deleted version keeps its row (deleted_time) so its number is never reused. */
+export interface ModelVersionsTable {
+  version_id: string;
+  model_id: string;
+  version: number;
+  source: string;
+  /** Where the files are: a runs:/ source resolved to the run's artifact URI, else the source. */
+  storage_location: string;
+  run_id: string | null;
+  run_link: string | null;
+  /** Always READY: versions are registered synchronously. */
+  status: string;
+  /** MLflow's legacy stage: None, Staging, Production or Archived. */
+  current_stage: string;
+  description: string;
+  user_id: string | null;
+  creation_time: number;
+  last_updated_time: number;
+  deleted_time: number | null;
+  /** Copied from the package manifest (flywheel-model.json) when there is one; signature is JSON. */
+  flavor: string | null;
+  signature: string | null;
+  task: string | null;
+}
+
+export interface ModelVersionTagsTable {
+  version_id: string;
+  key: string;
+  value: string;
+}
+
+/** A named pointer (champion, challenger…) from a registered model to one of its versions. */
+export interface RegisteredModelAliasesTable {
+  model_id: string;
+  alias: string;
+  version_id: string;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -236,4 +289,9 @@ export interface Database {
   pipeline_schedules: PipelineSchedulesTable;
   pipeline_trigger_state: PipelineTriggerStateTable;
   pipeline_workers: PipelineWorkersTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_versions: ModelVersionsTable;
+  model_version_tags: ModelVersionTagsTable;
+  registered_model_aliases: RegisteredModelAliasesTable;
 }

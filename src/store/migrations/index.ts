@@ -12,6 +12,7 @@ import * as m0005 from './0005_suites.js';
 import * as m0006 from './0006_pipelines.js';
 import * as m0007 from './0007_schedules.js';
 import * as m0008 from './0008_pipeline_workers.js';
+import * as m0009 from './0009_registry.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0006_pipelines': m0006,
   '0007_schedules': m0007,
   '0008_pipeline_workers': m0008,
+  '0009_registry': m0009,
 };
 
 export class FlywheelMigrations implements MigrationProvider {
