@@ -15,6 +15,10 @@ import { addWithSuiteCommand, registerQualityCommands, registerSuiteCommands } f
 import { registerLineageCommands } from '../lineage/commands.js';
 import { registerPipelineCommands } from '../pipelines/commands.js';
 import { registerWorkerCommands } from '../pipelines/worker-commands.js';
+import { registerEvaluateCommands } from '../evaluation/commands.js';
+import { registerModelCommands } from '../registry/commands.js';
+import { registerModelImportCommand } from '../models/commands.js';
+import { registerTrainCommands } from '../models/train-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
@@ -37,6 +41,9 @@ export function buildProgram(): Command {
   registerLineageCommands(program);
   registerPipelineCommands(program);
   registerWorkerCommands(program);
+  registerEvaluateCommands(program);
+  registerModelImportCommand(registerModelCommands(program));
+  registerTrainCommands(program);
   return program;
 }
 

@@ -28,7 +28,7 @@ import { normalizeResult, openStepContext, type FunctionPool, type FunctionResul
 import { MAX_STEP_LOG_BYTES, runShellStep } from './shell.js';
 import type { ResolvedInput, StepDefinition, StepRun } from './types.js';
 
-export const BUILTINS = ['ingest', 'validate'] as const;
+export const BUILTINS = ['ingest', 'validate', 'train'] as const;
 /** Cap of one step's log file. */
 export { MAX_STEP_LOG_BYTES } from './shell.js';
 
@@ -78,6 +78,7 @@ export async function runStepKind(deps: StepKindDeps, work: StepWork): Promise<R
     case 'builtin':
       if (step.uses === 'ingest') return runIngest(deps, work);
       if (step.uses === 'validate') return runValidate(deps, work);
+      if (step.uses === 'train') return runTrain(deps, work);
       throw invalidArgument(`step "${step.name}": unknown built-in "${String(step.uses)}" (known: ${BUILTINS.join(', ')})`);
     default:
       throw invalidArgument(`step "${step.name}": unknown step kind "${String(step.kind)}"`);
@@ -243,5 +244,53 @@ async function runValidate(deps: StepKindDeps, work: StepWork): Promise<Record<s
     ],
   });
   if (!result.success) throw new Error(`validation of ${ref} failed: ${result.statistics.errors} error check(s) failed`);
+  return {};
+}
+
+/**
+ * `uses: train`: trains a built-in learner on the step's (first) input
+ * dataset version as the step's own run (models/training.ts: params,
+ * metrics, the ONNX model package under `model/`), and with `with.register`
+ * registers it as a new model version (moving `with.alias` to it). The
+ * model's URI is the run's tag `flywheel.model_uri`; the version, when
+ * registered, `flywheel.model_version`.
+ */
+async function runTrain(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const w = work.step.with ?? {};
+  const where = `step "${work.step.name}"`;
+  const input = Object.values(work.inputs)[0];
+  if (input === undefined) throw invalidArgument(`${where}: train needs an input (the training dataset)`);
+  if (typeof w.target !== 'string' || w.target === '') throw invalidArgument(`${where}: train needs with.target (the column to predict)`);
+  if (typeof w.algo !== 'string' || w.algo === '') throw invalidArgument(`${where}: train needs with.algo`);
+  if (w.task !== undefined && w.task !== 'classification' && w.task !== 'regression') throw invalidArgument(`${where}: with.task must be classification or regression`);
+  if (w.params !== undefined && (typeof w.params !== 'object' || w.params === null || Array.isArray(w.params))) throw invalidArgument(`${where}: with.params must be a map`);
+  if (w.register !== undefined && typeof w.register !== 'string') throw invalidArgument(`${where}: with.register must be a model name`);
+  if (w.alias !== undefined && (typeof w.alias !== 'string' || w.register === undefined)) throw invalidArgument(`${where}: with.alias needs with.register`);
+  // Step params override the learner params of the same name (so sweeps and --param reach the learner).
+  const params = { ...(w.params as Record<string, unknown> | undefined), ...work.params };
+  const { trainOnRun } = await import('../models/training.js');
+  const trained = await trainOnRun({
+    tracking: deps.tracking,
+    engine: deps.engine,
+    runId: work.runId,
+    version: input.version,
+    parquetPath: input.parquetPath,
+    target: w.target,
+    algo: w.algo,
+    task: w.task as 'classification' | 'regression' | undefined,
+    params,
+  });
+  const tags = [{ key: 'flywheel.model_uri', value: trained.uri }];
+  let line = `trained ${trained.result.algo} (${trained.result.task}) on ${input.ref}: ${Object.entries(trained.manifest.metrics).map(([k, v]) => `${k}=${Number(v.toFixed(6))}`).join(' ')}\nmodel: ${trained.uri}\n`;
+  if (typeof w.register === 'string') {
+    const { RegistryService } = await import('../registry/service.js');
+    const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor: `pipeline ${work.pipeline}` });
+    const v = await registry.createModelVersion({ name: w.register, source: trained.uri, runId: work.runId, createModel: true });
+    if (typeof w.alias === 'string') await registry.setAlias(v.name, w.alias, v.version);
+    tags.push({ key: 'flywheel.model_version', value: `models:/${v.name}/${v.version}` });
+    line += `registered models:/${v.name}/${v.version}${typeof w.alias === 'string' ? ` (@${w.alias})` : ''}\n`;
+  }
+  await deps.tracking.logBatch(work.runId, { tags });
+  fs.writeFileSync(work.logFile, line);
   return {};
 }
