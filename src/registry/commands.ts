@@ -7,6 +7,8 @@
  *   models register NAME SOURCE               a new version from runs:/<runId>/model (the model is created if needed)
  *   models alias NAME ALIAS VERSION           point an alias at a version (a move is recorded as an event)
  *   models unalias NAME ALIAS                 remove an alias
+ *   models card NAME VERSION|@ALIAS [--json]  the model card of a version (card.ts), Markdown or JSON
+ *   models promote NAME --from A --to B --gate FILE   gated promotion (src/automation)
  *
  * `registerModelCommands` returns the `models` group so other slices can add
  * their subcommands (import, promote) to it. Bad input exits 2 through the
@@ -19,6 +21,8 @@ import { collectTag } from '../cli/options.js';
 import { formatTime, print, renderPairs, renderTable, toJson } from '../cli/output.js';
 import { configFrom, type GlobalOptions } from '../cli/session.js';
 import { trackingUriFromEnv } from '../sdk/flywheel.js';
+import { registerPromoteCommand } from '../automation/commands.js';
+import { registerCardCommand } from './card-commands.js';
 import type { RegistryService } from './service.js';
 import type { AliasChange, ModelVersion, RegisteredModel } from './types.js';
 
@@ -181,5 +185,7 @@ export function registerModelCommands(program: Command, withRegistry: WithRegist
       print(`Removed ${change!.name}@${change!.alias} (was version ${change!.version})`);
     });
 
+  registerCardCommand(models);
+  registerPromoteCommand(models);
   return models;
 }

@@ -32,6 +32,8 @@ import {
   VersionParams,
 } from './schemas.js';
 import { runsUri } from './uri.js';
+import { buildModelCard, renderModelCard } from './card.js';
+import { CardParams, CardQuery, ModelCardSchema } from './card-schema.js';
 
 const tags = ['models'];
 
@@ -153,6 +155,30 @@ export const registryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (fa
       schema: { tags, operationId: 'getModelVersion', summary: 'One version', params: VersionParams, response: withErrors({ 200: ModelVersionSchema }) },
     },
     async (req) => registry.getModelVersion(req.params.name, req.params.version),
+  );
+
+  app.get(
+    '/models/:name/versions/:version/card',
+    {
+      schema: {
+        tags,
+        operationId: 'getModelCard',
+        summary: 'The model card of a version (version number or @alias): JSON, or Markdown with ?format=markdown',
+        params: CardParams,
+        querystring: CardQuery,
+        response: withErrors({ 200: ModelCardSchema }),
+      },
+    },
+    async (req, reply) => {
+      const { defaultEvaluationLookup } = await import('../automation/evaluators.js');
+      const card = await buildModelCard(
+        { registry, tracking: ctx.tracking, data: ctx.data, db: ctx.store.db, evaluation: defaultEvaluationLookup(ctx) },
+        req.params.name,
+        req.params.version,
+      );
+      if (req.query.format === 'markdown') return reply.type('text/markdown; charset=utf-8').send(renderModelCard(card) as never);
+      return card;
+    },
   );
 
   app.delete(
