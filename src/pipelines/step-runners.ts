@@ -28,7 +28,7 @@ import { normalizeResult, openStepContext, type FunctionPool, type FunctionResul
 import { MAX_STEP_LOG_BYTES, runShellStep } from './shell.js';
 import type { ResolvedInput, StepDefinition, StepRun } from './types.js';
 
-export const BUILTINS = ['ingest', 'validate', 'train'] as const;
+export const BUILTINS = ['ingest', 'validate', 'train', 'evaluate', 'promote'] as const;
 /** Cap of one step's log file. */
 export { MAX_STEP_LOG_BYTES } from './shell.js';
 
@@ -57,11 +57,11 @@ export interface StepWork {
   module?: string;
 }
 
-/** Files a built-in reads that belong in its cache key (ingest's source, validate's suite). */
+/** Files a built-in reads that belong in its cache key (ingest's source, validate's suite, promote's gate policy). */
 export function implicitDeps(step: StepDefinition, projectRoot: string): string[] {
   if (step.kind !== 'builtin') return [];
   const w = step.with ?? {};
-  const file = step.uses === 'ingest' ? w.source : step.uses === 'validate' ? w.suite : undefined;
+  const file = step.uses === 'ingest' ? w.source : step.uses === 'validate' ? w.suite : step.uses === 'promote' ? w.gate : undefined;
   if (typeof file !== 'string' || /^[a-z]+:\/\//i.test(file)) return [];
   return fs.existsSync(path.resolve(projectRoot, file)) ? [file] : [];
 }
@@ -79,6 +79,8 @@ export async function runStepKind(deps: StepKindDeps, work: StepWork): Promise<R
       if (step.uses === 'ingest') return runIngest(deps, work);
       if (step.uses === 'validate') return runValidate(deps, work);
       if (step.uses === 'train') return runTrain(deps, work);
+      if (step.uses === 'evaluate') return runEvaluate(deps, work);
+      if (step.uses === 'promote') return runPromote(deps, work);
       throw invalidArgument(`step "${step.name}": unknown built-in "${String(step.uses)}" (known: ${BUILTINS.join(', ')})`);
     default:
       throw invalidArgument(`step "${step.name}": unknown step kind "${String(step.kind)}"`);
@@ -292,5 +294,95 @@ async function runTrain(deps: StepKindDeps, work: StepWork): Promise<Record<stri
   }
   await deps.tracking.logBatch(work.runId, { tags });
   fs.writeFileSync(work.logFile, line);
+  return {};
+}
+
+/**
+ * `uses: evaluate`: evaluates `with.model` (churn@challenger, models:/churn/3,
+ * runs:/…/model) on the step's (first) input dataset version as the step's own
+ * run (evaluation/model.ts: metrics, `fairness.*`, latency, `evaluation.json`,
+ * lineage, and the `flywheel.eval.*` tag on a registered version).
+ * Cached like any other step: the key holds `with.model` as written, not the
+ * version an alias points at, so set `cache: false` to re-evaluate after an
+ * alias moves on unchanged data.
+ */
+async function runEvaluate(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const w = work.step.with ?? {};
+  const where = `step "${work.step.name}"`;
+  const input = Object.values(work.inputs)[0];
+  if (input === undefined) throw invalidArgument(`${where}: evaluate needs an input (the evaluation dataset)`);
+  if (typeof w.model !== 'string' || w.model === '') throw invalidArgument(`${where}: evaluate needs with.model (e.g. churn@challenger)`);
+  for (const key of ['label', 'group', 'positive'] as const) {
+    if (w[key] !== undefined && typeof w[key] !== 'string') throw invalidArgument(`${where}: with.${key} must be a column name or value`);
+  }
+  const slices = typeof w.slices === 'string' ? [w.slices] : w.slices;
+  if (slices !== undefined && (!Array.isArray(slices) || !slices.every((s) => typeof s === 'string'))) throw invalidArgument(`${where}: with.slices must be a list of columns`);
+  if (w.threshold !== undefined && typeof w.threshold !== 'number') throw invalidArgument(`${where}: with.threshold must be a number`);
+  const [{ evaluateModel }, { RegistryService }] = await Promise.all([import('../evaluation/model.js'), import('../registry/service.js')]);
+  const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor: `pipeline ${work.pipeline}` });
+  const e = await evaluateModel({
+    engine: deps.engine,
+    tracking: deps.tracking,
+    data: deps.data,
+    registry,
+    store: deps.store,
+    model: w.model,
+    dataset: input.version,
+    label: w.label as string | undefined,
+    slices: slices as string[] | undefined,
+    group: w.group as string | undefined,
+    threshold: w.threshold as number | undefined,
+    positive: w.positive as string | undefined,
+    importance: w.importance === true ? {} : false,
+    runId: work.runId,
+  });
+  const metrics = Object.entries(e.report.metrics).map(([k, v]) => `${k}=${v === null ? 'null' : Number(v.toFixed(6))}`);
+  fs.writeFileSync(work.logFile, `evaluated ${e.version !== null ? `models:/${e.name}/${e.version}` : e.packageUri} on ${e.dataset} (${e.rowCount} rows): ${metrics.join(' ')}\n`);
+  return {};
+}
+
+/**
+ * `uses: promote`: gated promotion (automation/promote.ts) of `with.model`
+ * from `with.from` (alias or version) to `with.to`, judged by the policy file
+ * `with.gate`, on the step's (first) input dataset version, else `with.data`,
+ * else the policy's `data`. Both versions are evaluated by evaluation/model.ts
+ * (each evaluation is its own recorded run); the step's run gets the outcome
+ * as tags and the failed-rule count as a metric, and the step fails when a
+ * rule fails (the alias is then unchanged), so later steps do not run.
+ * The step is cached like any other: set `cache: false` to judge again on
+ * every run even when its inputs are unchanged.
+ */
+async function runPromote(deps: StepKindDeps, work: StepWork): Promise<Record<string, string>> {
+  const w = work.step.with ?? {};
+  const where = `step "${work.step.name}"`;
+  for (const key of ['model', 'from', 'to', 'gate'] as const) {
+    if (typeof w[key] !== 'string' || w[key] === '') throw invalidArgument(`${where}: promote needs with.${key}`);
+  }
+  if (w.data !== undefined && typeof w.data !== 'string') throw invalidArgument(`${where}: with.data must be a dataset reference NAME@VERSION`);
+  const [{ loadGatePolicy }, { promote, renderPromotion }, { defaultEvaluator }, { RegistryService }] = await Promise.all([
+    import('../automation/policy.js'),
+    import('../automation/promote.js'),
+    import('../automation/evaluators.js'),
+    import('../registry/service.js'),
+  ]);
+  const policy = await loadGatePolicy(path.resolve(deps.projectRoot, w.gate as string));
+  const input = Object.values(work.inputs)[0];
+  const actor = `pipeline ${work.pipeline}`;
+  const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor });
+  const evaluator = defaultEvaluator({ engine: deps.engine, tracking: deps.tracking, data: deps.data, registry, store: deps.store });
+  const result = await promote(
+    { registry, data: deps.data, evaluator, db: deps.store.db, actor },
+    { name: w.model as string, from: w.from as string, to: w.to as string, policy, data: input ? input.ref : (w.data as string | undefined) },
+  );
+  const failed = result.rules.filter((r) => r.verdict === 'fail').length;
+  await deps.tracking.logBatch(work.runId, {
+    tags: [
+      { key: 'flywheel.promotion.outcome', value: result.outcome },
+      { key: 'flywheel.promotion.version', value: `models:/${result.name}/${result.challenger.version}` },
+    ],
+    metrics: [{ key: 'rules_failed', value: failed, timestamp: Date.now(), step: 0 }],
+  });
+  fs.writeFileSync(work.logFile, renderPromotion(result));
+  if (result.outcome !== 'promoted') throw new Error(`promotion of ${result.name} version ${result.challenger.version} to @${result.to} rejected: ${failed} gate rule(s) failed`);
   return {};
 }
