@@ -125,3 +125,18 @@ describe('definePipeline', () => {
     );
   });
 });
+
+describe('cache defaults', () => {
+  it('a promote step is not served from cache unless it asks to be', () => {
+    const def = definePipeline('p', ({ step }) => {
+      step('gate', { uses: 'promote', with: { model: 'm' } });
+      step('gate_cached', { uses: 'promote', with: { model: 'm' }, cache: true });
+      step('fit', { uses: 'train', with: { target: 'y' } });
+    });
+    expect(def.steps.map((s) => [s.name, s.cache])).toEqual([
+      ['gate', false],
+      ['gate_cached', true],
+      ['fit', true],
+    ]);
+  });
+});

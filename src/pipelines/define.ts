@@ -52,6 +52,8 @@ export interface StepSpec {
   deps?: string[];
   /** Fan out over a grid or random samples of `params`; the best trial by `metric` feeds downstream steps (sweep.ts). */
   sweep?: SweepSpec;
+  /** Steps that must finish first, with no data passed (handles or names). */
+  after?: (StepHandle | string)[];
 }
 
 export interface PipelineOptions {
@@ -215,10 +217,20 @@ export function buildStep(name: string, spec: StepSpec, where: string): StepDefi
     params,
     retry,
     tags: spec.tags === undefined ? [] : stringList(spec.tags, 'tags', where),
-    cache: spec.cache ?? true,
+    // A promotion acts on the registry's current state (where the aliases point now): never reused from cache unless asked.
+    cache: spec.cache ?? spec.uses !== 'promote',
     deps: spec.deps === undefined ? [] : stringList(spec.deps, 'deps', where),
   };
   if (typeof def.cache !== 'boolean') throw invalidArgument(`${where}: field "cache" must be true or false`);
+  if (spec.after !== undefined) {
+    if (!Array.isArray(spec.after)) throw invalidArgument(`${where}: field "after" must be a list of steps`);
+    const after = spec.after.map((a, i) => {
+      const n = isHandle(a) ? a.name : a;
+      if (typeof n !== 'string' || !STEP_NAME_PATTERN.test(n)) throw invalidArgument(`${where}: after[${i}] must be a step (a handle or a step name), got ${JSON.stringify(a)}`);
+      return n;
+    });
+    if (after.length > 0) def.after = [...new Set(after)];
+  }
   if (spec.timeoutMs !== undefined) {
     if (typeof spec.timeoutMs !== 'number' || !Number.isFinite(spec.timeoutMs) || spec.timeoutMs <= 0) {
       throw invalidArgument(`${where}: field "timeout" must be a positive duration`);

@@ -30,6 +30,31 @@ function messageOf(fn: () => unknown): string {
 /** a → b, a → c, b → d, c → d. */
 const diamond = () => pipeline(step('a'), step('b', { x: 'a.a' }), step('c', { x: 'a.a' }), step('d', { l: 'b.b', r: 'c.c' }));
 
+describe('ordering-only dependencies (after)', () => {
+  it('orders steps without data and checks the names', () => {
+    const def = pipeline(step('a'), step('b', {}, ['b'], { after: ['a'] }));
+    expect(() => validatePipeline(def)).not.toThrow();
+    expect(planOrder(def)).toEqual(['a', 'b']);
+    expect(upstreamOf(def, 'b')).toContain('a');
+    expect(messageOf(() => validatePipeline(pipeline(step('a'), step('b', {}, ['b'], { after: ['zz'] }))))).toBe('pipeline "p", step "b": "after" refers to step "zz", which does not exist');
+    expect(messageOf(() => validatePipeline(pipeline(step('a', {}, ['a'], { after: ['a'] }))))).toBe('pipeline "p", step "a": "after" names the step itself');
+  });
+
+  it('finds a cycle made through after', () => {
+    const def = pipeline(step('a', {}, ['a'], { after: ['b'] }), step('b', { x: 'a.a' }));
+    expect(messageOf(() => validatePipeline(def))).toBe('pipeline "p", step "a": steps form a cycle: a → b → a');
+  });
+
+  it('is written with handles or names in TypeScript', () => {
+    const def = definePipeline('p', ({ step: s }) => {
+      const train = s('train', { cmd: 'true' });
+      s('promote', { cmd: 'true', after: [train, 'train'] });
+    });
+    expect(def.steps[1].after).toEqual(['train']);
+    expect(def.steps[0].after).toBeUndefined();
+  });
+});
+
 describe('validatePipeline', () => {
   it('accepts a valid diamond', () => {
     expect(() => validatePipeline(diamond())).not.toThrow();

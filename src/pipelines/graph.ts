@@ -82,6 +82,13 @@ export function validatePipeline(def: PipelineDefinition, options: ValidateOptio
     }
   }
 
+  for (const step of def.steps) {
+    for (const name of step.after ?? []) {
+      if (name === step.name) throw invalidArgument(`${prefix(def, step.name)}: "after" names the step itself`);
+      if (!byName.has(name)) throw invalidArgument(`${prefix(def, step.name)}: "after" refers to step "${name}", which does not exist`);
+    }
+  }
+
   const cycle = findCycle(def);
   if (cycle) throw invalidArgument(`${prefix(def, cycle[0])}: steps form a cycle: ${cycle.join(' → ')}`);
 }
@@ -121,10 +128,11 @@ export function consumersOf(def: PipelineDefinition): Map<string, string[]> {
   return out;
 }
 
-/** The steps whose outputs `step` reads directly (each once, in input order). */
+/** The steps `step` waits for: those whose outputs it reads (in input order), then its ordering-only `after` steps; each once. */
 export function dependenciesOf(step: StepDefinition): string[] {
   const deps: string[] = [];
   for (const ref of Object.values(step.inputs)) if ('step' in ref && !deps.includes(ref.step)) deps.push(ref.step);
+  for (const name of step.after ?? []) if (!deps.includes(name)) deps.push(name);
   return deps;
 }
 

@@ -40,6 +40,12 @@ export interface StepDefinition {
   cache: boolean;
   /** Files whose contents are part of the step's code version (cache key). */
   deps: string[];
+  /**
+   * Steps that must finish (SUCCEEDED or CACHED) before this one starts, with
+   * no data passed: ordering only (e.g. promote after train). Not part of the
+   * cache key. Absent when empty.
+   */
+  after?: string[];
   /** kind 'shell': the command line, run by /bin/sh -c. */
   cmd?: string;
   /** kind 'sql': a transform's SQL text (with {{ ref() }}), into `outputs[0]`. */

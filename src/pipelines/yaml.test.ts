@@ -73,7 +73,7 @@ describe('parsePipelinesYaml', () => {
 
   it('names file, line, column, pipeline and step for an unknown field', () => {
     expect(messageOf(() => parse(doc('a:', '  cmd: x', '  python: train.py')))).toBe(
-      'flywheel.yaml:6:9: pipeline "churn", step "a": unknown field "python" (known: uses, with, cmd, sql, sql_file, inputs, outputs, params, deps, retries, backoff, max_backoff, timeout, tags, cache, sweep)',
+      'flywheel.yaml:6:9: pipeline "churn", step "a": unknown field "python" (known: uses, with, cmd, sql, sql_file, inputs, outputs, params, deps, retries, backoff, max_backoff, timeout, tags, cache, sweep, after)',
     );
   });
 

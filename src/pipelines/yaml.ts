@@ -37,7 +37,7 @@ import { buildStep, parseInputString, type StepSpec } from './define.js';
 import { validatePipeline } from './graph.js';
 import type { PipelineDefinition, ScheduleSpec, SweepSpec, TriggerSpec } from './types.js';
 
-const STEP_FIELDS = ['uses', 'with', 'cmd', 'sql', 'sql_file', 'inputs', 'outputs', 'params', 'deps', 'retries', 'backoff', 'max_backoff', 'timeout', 'tags', 'cache', 'sweep'];
+const STEP_FIELDS = ['uses', 'with', 'cmd', 'sql', 'sql_file', 'inputs', 'outputs', 'params', 'deps', 'retries', 'backoff', 'max_backoff', 'timeout', 'tags', 'cache', 'sweep', 'after'];
 const PIPELINE_FIELDS = ['concurrency', 'tag_concurrency', 'on_failure', 'schedule', 'triggers', 'steps'];
 const RUN_FIELDS = ['cmd', 'sql', 'sql_file', 'uses'] as const;
 
@@ -152,7 +152,7 @@ export function parsePipelinesYaml(text: string, source = 'flywheel.yaml', optio
         }
         spec.inputs = inputs;
       }
-      for (const f of ['outputs', 'deps', 'tags'] as const) {
+      for (const f of ['outputs', 'deps', 'tags', 'after'] as const) {
         if (raw[f] === undefined) continue;
         if (!Array.isArray(raw[f]) || (raw[f] as unknown[]).some((v) => typeof v !== 'string' || v === '')) throw field(f, 'must be a list of names');
         spec[f] = raw[f] as string[];
