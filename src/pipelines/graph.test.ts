@@ -35,7 +35,7 @@ describe('ordering-only dependencies (after)', () => {
     const def = pipeline(step('a'), step('b', {}, ['b'], { after: ['a'] }));
     expect(() => validatePipeline(def)).not.toThrow();
     expect(planOrder(def)).toEqual(['a', 'b']);
-    expect(upstreamOf(def, 'b')).toContain('a');
+    expect(upstreamOf(def, ['b'])).toContain('a');
     expect(messageOf(() => validatePipeline(pipeline(step('a'), step('b', {}, ['b'], { after: ['zz'] }))))).toBe('pipeline "p", step "b": "after" refers to step "zz", which does not exist');
     expect(messageOf(() => validatePipeline(pipeline(step('a', {}, ['a'], { after: ['a'] }))))).toBe('pipeline "p", step "a": "after" names the step itself');
   });
