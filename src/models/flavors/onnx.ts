@@ -380,9 +380,17 @@ export class OnnxModel implements LoadedModel {
     readonly outputPlan: OutputPlan,
   ) {}
 
-  private fetches(): string[] {
-    const p = this.outputPlan;
-    return p.task === 'classification' ? [p.label!, ...(p.probabilities ? [p.probabilities] : [])] : [p.value!];
+  private fetchList: string[] | undefined | null = null;
+
+  /** The outputs to fetch; undefined (fetch everything, the runtime's fastest path) when that is all of them. */
+  private fetches(): string[] | undefined {
+    if (this.fetchList === null) {
+      const p = this.outputPlan;
+      const wanted = p.task === 'classification' ? [p.label!, ...(p.probabilities ? [p.probabilities] : [])] : [p.value!];
+      const all = this.session.outputNames;
+      this.fetchList = all.length === wanted.length && all.every((n) => wanted.includes(n)) ? undefined : wanted;
+    }
+    return this.fetchList;
   }
 
   private async run(feeds: Record<string, ort.Tensor>, n: number): Promise<ColumnarPredictions> {
@@ -390,7 +398,8 @@ export class OnnxModel implements LoadedModel {
     if (n === 0) return { n: 0, prediction: [] };
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = await this.session.run(feeds, this.fetches());
+      const fetches = this.fetches();
+      out = await (fetches === undefined ? this.session.run(feeds) : this.session.run(feeds, fetches));
     } catch (err) {
       throw invalidArgument(`the ONNX model ${this.source} failed on this batch: ${String((err as Error).message ?? err).split('\n')[0]}`);
     }
