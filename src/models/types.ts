@@ -15,7 +15,7 @@ export interface Prediction {
 export interface ColumnarPredictions {
   n: number;
   /** Labels (strings, or numbers for integer labels) or regression values. */
-  prediction: Float32Array | Float64Array | string[] | number[];
+  prediction: Float32Array | Float64Array | Int32Array | string[] | number[];
   /** Class probabilities, row-major n × `probabilityColumns`, in `manifest.classes` order. */
   probability?: Float32Array | Float64Array;
   probabilityColumns?: number;

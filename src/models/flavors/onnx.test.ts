@@ -245,3 +245,16 @@ describe('loadModel URIs', () => {
     expect((await rejection(loadModel(h.tracking, 'models:/churn/3'))).message).toMatch(/needs the registry \(pass resolveModelUri\)/);
   });
 });
+
+describe('labelColumn', () => {
+  it('gives 32-bit labels as an Int32Array and wider ones as exact doubles', async () => {
+    const ort = await import('onnxruntime-node');
+    const { labelColumn } = await import('./onnx.js');
+    const small = labelColumn(new ort.Tensor('int64', BigInt64Array.from([0n, 1n, -7n, 2147483647n, -2147483648n]), [5]));
+    expect(small).toBeInstanceOf(Int32Array);
+    expect([...small]).toEqual([0, 1, -7, 2147483647, -2147483648]);
+    const wide = labelColumn(new ort.Tensor('int64', BigInt64Array.from([1n, 2147483648n, -5000000000n, 9007199254740991n]), [4]));
+    expect(wide).toBeInstanceOf(Float64Array);
+    expect([...wide]).toEqual([1, 2147483648, -5000000000, 9007199254740991]);
+  });
+});
