@@ -16,8 +16,8 @@ import { print, renderPairs, toJson } from '../cli/output.js';
 import { configFrom, type GlobalOptions } from '../cli/session.js';
 import { invalidArgument } from '../core/errors.js';
 import { recordEdges } from '../lineage/service.js';
-import { trainOnRun } from './training.js';
-import { algorithms } from './train/index.js';
+import type { trainOnRun } from './training.js';
+import { algorithms } from './train/params.js';
 
 interface TrainOptions {
   data: string;
@@ -50,7 +50,8 @@ export function registerTrainCommands(program: Command): void {
     .action(async (o: TrainOptions) => {
       if (o.task !== undefined && o.task !== 'classification' && o.task !== 'regression') throw invalidArgument(`--task must be classification or regression, got "${o.task}"`);
       if (o.alias !== undefined && o.register === undefined) throw invalidArgument('--alias needs --register NAME');
-      const { openContext } = await import('../server/context.js');
+      // Loaded here: the learners and the ONNX writer are not every command's start-up cost.
+      const [{ openContext }, { trainOnRun }] = await Promise.all([import('../server/context.js'), import('./training.js')]);
       const ctx = await openContext(configFrom(globals()), process.env.USER ?? os.userInfo().username ?? 'cli');
       try {
         const version = await ctx.data.resolve(o.data);

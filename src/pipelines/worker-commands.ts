@@ -12,7 +12,7 @@ import { configFrom, type GlobalOptions } from '../cli/session.js';
 import { isPostgresUrl, redactUrl } from '../core/config.js';
 import { invalidArgument } from '../core/errors.js';
 import * as q from './store.js';
-import { PipelineWorker } from './worker.js';
+import type { PipelineWorker } from './worker.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -32,7 +32,8 @@ export function registerWorkerCommands(program: Command): void {
     .action(async (o: { concurrency: number; root?: string; heartbeatMs: number; lostAfterMs: number }) => {
       const config = configFrom(globals());
       if (!isPostgresUrl(config.db)) throw invalidArgument('flywheel worker needs the PostgreSQL store: set FLYWHEEL_DB=postgres://… or pass --db (the embedded SQLite store runs steps in-process)');
-      const { openContext } = await import('../server/context.js');
+      // Loaded here: graphile-worker and pg are not every command's start-up cost.
+      const [{ openContext }, { PipelineWorker }] = await Promise.all([import('../server/context.js'), import('./worker.js')]);
       const ctx = await openContext(config, `worker@${os.hostname()}`);
       let worker: PipelineWorker | undefined;
       try {
