@@ -3,13 +3,14 @@
  * SearchModelVersionUtils): `registered-models/search` filters on `name` and
  * `tags.<key>`, `model-versions/search` on `name`, `run_id`, `source_path`,
  * `version_number` and `tags.<key>`, clauses joined by AND. It reuses the
- * tracking search's lexer and field catalog (src/tracking/search/lexer.ts,
+ * tracking search's lexer, comparator reader and field catalog (src/tracking/search/lexer.ts, filter.ts,
  * fields.ts) with the registry's own scopes, so errors read the same:
  * FW_FILTER_SYNTAX with the position of the offending token.
  */
 import type { FilterOp, SearchScope } from '../tracking/search/fields.js';
 import { resolveField } from '../tracking/search/fields.js';
-import { describeToken, isKeyword, readIdentifier, syntaxError, TokenStream, type IdentifierRef, type Token } from '../tracking/search/lexer.js';
+import { describeToken, isKeyword, isStringLiteral, readIdentifier, syntaxError, TokenStream } from '../tracking/search/lexer.js';
+import { readComparator } from '../tracking/search/filter.js';
 
 export interface RegistryClause {
   readonly type: 'tag' | 'attribute';
@@ -96,7 +97,7 @@ function parseClause(stream: TokenStream, scope: SearchScope): RegistryClause {
   if (first.kind === 'eof') stream.fail(`expected a clause such as name = 'my-model'`, first.start);
   const ref = readIdentifier(stream);
   const field = resolveField(scope, ref, stream.source, 'filter');
-  const { op, at } = readComparator(stream, ref);
+  const { op, at } = readComparator(stream, ref, { isNull: false });
   const what = field.type === 'tag' ? `tag "${field.key}"` : `attribute "${field.key}"`;
   if (!field.ops.includes(op)) stream.fail(`comparator ${op} is not supported for ${what} (use ${field.ops.join(', ')})`, at);
   const type = field.type === 'tag' ? 'tag' : 'attribute';
@@ -115,28 +116,6 @@ function parseClause(stream: TokenStream, scope: SearchScope): RegistryClause {
   return { type, key: field.key, op, value: token.value };
 }
 
-const COMPARISON_OPS = new Set<string>(['=', '!=', '>', '>=', '<', '<=']);
-
-function readComparator(stream: TokenStream, ref: IdentifierRef): { op: FilterOp; at: number } {
-  const token = stream.next();
-  const at = token.start;
-  if (token.kind === 'op') {
-    if (COMPARISON_OPS.has(token.value)) return { op: token.value as FilterOp, at };
-    stream.fail(`unknown comparator ${describeToken(token)}${token.value === '<>' ? ' (use !=)' : ''}`, at);
-  }
-  if (token.kind === 'word') {
-    const word = token.value.toUpperCase();
-    if (word === 'LIKE' || word === 'ILIKE' || word === 'IN') return { op: word, at };
-    if (word === 'NOT') {
-      const next = stream.next();
-      if (isKeyword(next, 'IN')) return { op: 'NOT IN', at };
-      stream.fail(`expected IN after NOT, found ${describeToken(next)}`, next.start);
-    }
-  }
-  const identifier = stream.source.text.slice(ref.start, ref.end);
-  stream.fail(`expected a comparator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN) after ${identifier}, found ${describeToken(token)}`, at);
-}
-
 function readList(stream: TokenStream, what: string, op: string): string[] {
   const open = stream.next();
   if (open.kind !== 'lparen') stream.fail(`expected "(" after ${op}, found ${describeToken(open)}`, open.start);
@@ -151,10 +130,6 @@ function readList(stream: TokenStream, what: string, op: string): string[] {
     if (separator.kind === 'eof') stream.fail(`the "(" of the ${op} list is never closed`, open.start);
     if (separator.kind !== 'comma') stream.fail(`expected "," or ")" in the ${op} list, found ${describeToken(separator)}`, separator.start);
   }
-}
-
-function isStringLiteral(token: Token): boolean {
-  return token.kind === 'string' && token.quote !== '`';
 }
 
 // ------------------------------------------------------------------ order_by

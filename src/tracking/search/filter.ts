@@ -7,7 +7,7 @@
  * parentheses, a metric compared with a string…) is FW_FILTER_SYNTAX with the
  * position of the offending token. The same parser serves experiment filters.
  */
-import { describeToken, isKeyword, readIdentifier, TokenStream, type IdentifierRef, type Token } from './lexer.js';
+import { describeToken, isKeyword, isStringLiteral, readIdentifier, TokenStream, type IdentifierRef, type Token } from './lexer.js';
 import {
   EXPERIMENT_SCOPE,
   RUN_SCOPE,
@@ -90,7 +90,11 @@ function parseClause(stream: TokenStream, scope: SearchScope): FilterClause {
 
 const COMPARISON_OPS = new Set<string>(['=', '!=', '>', '>=', '<', '<=']);
 
-function readComparator(stream: TokenStream, ref: IdentifierRef): { op: FilterOp; at: number } {
+/**
+ * Reads the comparator after an identifier. `isNull: false` is for grammars
+ * without IS [NOT] NULL (the registry's): there IS is not a comparator at all.
+ */
+export function readComparator(stream: TokenStream, ref: IdentifierRef, options: { isNull: boolean } = { isNull: true }): { op: FilterOp; at: number } {
   const token = stream.next();
   const at = token.start;
   if (token.kind === 'op') {
@@ -105,7 +109,7 @@ function readComparator(stream: TokenStream, ref: IdentifierRef): { op: FilterOp
       if (isKeyword(next, 'IN')) return { op: 'NOT IN', at };
       stream.fail(`expected IN after NOT, found ${describeToken(next)}`, next.start);
     }
-    if (word === 'IS') {
+    if (word === 'IS' && options.isNull) {
       let next = stream.next();
       const negated = isKeyword(next, 'NOT');
       if (negated) next = stream.next();
@@ -114,7 +118,7 @@ function readComparator(stream: TokenStream, ref: IdentifierRef): { op: FilterOp
     }
   }
   const identifier = stream.source.text.slice(ref.start, ref.end);
-  stream.fail(`expected a comparator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN, IS NULL) after ${identifier}, found ${describeToken(token)}`, at);
+  stream.fail(`expected a comparator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN${options.isNull ? ', IS NULL' : ''}) after ${identifier}, found ${describeToken(token)}`, at);
 }
 
 function describeField(field: FieldSpec): string {
@@ -179,9 +183,4 @@ function readId(stream: TokenStream, token: Token, field: FieldSpec): string {
   const ok = (token.kind === 'word' || isStringLiteral(token)) && /^\d+$/.test(token.value);
   if (!ok) stream.fail(`expected an experiment id (digits) for ${describeField(field)}, found ${describeToken(token)}`, token.start);
   return token.value;
-}
-
-/** Values are single- or double-quoted; backticks quote keys only. */
-function isStringLiteral(token: Token): boolean {
-  return token.kind === 'string' && token.quote !== '`';
 }

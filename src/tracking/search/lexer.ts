@@ -135,6 +135,11 @@ export function isKeyword(token: Token, keyword: string): boolean {
   return token.kind === 'word' && token.value.toUpperCase() === keyword.toUpperCase();
 }
 
+/** Values are single- or double-quoted; backticks quote keys only. */
+export function isStringLiteral(token: Token): boolean {
+  return token.kind === 'string' && token.quote !== '`';
+}
+
 /** How a token reads in an error message. */
 export function describeToken(token: Token): string {
   return token.kind === 'eof' ? 'the end of the text' : `"${token.raw}"`;
