@@ -249,6 +249,12 @@ async function runValidate(deps: StepKindDeps, work: StepWork): Promise<Record<s
   return {};
 }
 
+/** The model registry on the step's store, acting as the pipeline (loaded only by the model built-ins). */
+async function stepRegistry(deps: StepKindDeps, work: StepWork) {
+  const { RegistryService } = await import('../registry/service.js');
+  return new RegistryService({ store: deps.store, tracking: deps.tracking, actor: `pipeline ${work.pipeline}` });
+}
+
 /**
  * `uses: train`: trains a built-in learner on the step's (first) input
  * dataset version as the step's own run (models/training.ts: params,
@@ -285,8 +291,7 @@ async function runTrain(deps: StepKindDeps, work: StepWork): Promise<Record<stri
   const tags = [{ key: 'flywheel.model_uri', value: trained.uri }];
   let line = `trained ${trained.result.algo} (${trained.result.task}) on ${input.ref}: ${Object.entries(trained.manifest.metrics).map(([k, v]) => `${k}=${Number(v.toFixed(6))}`).join(' ')}\nmodel: ${trained.uri}\n`;
   if (typeof w.register === 'string') {
-    const { RegistryService } = await import('../registry/service.js');
-    const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor: `pipeline ${work.pipeline}` });
+    const registry = await stepRegistry(deps, work);
     const v = await registry.createModelVersion({ name: w.register, source: trained.uri, runId: work.runId, createModel: true });
     if (typeof w.alias === 'string') await registry.setAlias(v.name, w.alias, v.version);
     tags.push({ key: 'flywheel.model_version', value: `models:/${v.name}/${v.version}` });
@@ -318,8 +323,7 @@ async function runEvaluate(deps: StepKindDeps, work: StepWork): Promise<Record<s
   const slices = typeof w.slices === 'string' ? [w.slices] : w.slices;
   if (slices !== undefined && (!Array.isArray(slices) || !slices.every((s) => typeof s === 'string'))) throw invalidArgument(`${where}: with.slices must be a list of columns`);
   if (w.threshold !== undefined && typeof w.threshold !== 'number') throw invalidArgument(`${where}: with.threshold must be a number`);
-  const [{ evaluateModel }, { RegistryService }] = await Promise.all([import('../evaluation/model.js'), import('../registry/service.js')]);
-  const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor: `pipeline ${work.pipeline}` });
+  const [{ evaluateModel }, registry] = await Promise.all([import('../evaluation/model.js'), stepRegistry(deps, work)]);
   const e = await evaluateModel({
     engine: deps.engine,
     tracking: deps.tracking,
@@ -359,16 +363,15 @@ async function runPromote(deps: StepKindDeps, work: StepWork): Promise<Record<st
     if (typeof w[key] !== 'string' || w[key] === '') throw invalidArgument(`${where}: promote needs with.${key}`);
   }
   if (w.data !== undefined && typeof w.data !== 'string') throw invalidArgument(`${where}: with.data must be a dataset reference NAME@VERSION`);
-  const [{ loadGatePolicy }, { promote, renderPromotion }, { defaultEvaluator }, { RegistryService }] = await Promise.all([
+  const [{ loadGatePolicy }, { promote, renderPromotion }, { defaultEvaluator }, registry] = await Promise.all([
     import('../automation/policy.js'),
     import('../automation/promote.js'),
     import('../automation/evaluators.js'),
-    import('../registry/service.js'),
+    stepRegistry(deps, work),
   ]);
   const policy = await loadGatePolicy(path.resolve(deps.projectRoot, w.gate as string));
   const input = Object.values(work.inputs)[0];
   const actor = `pipeline ${work.pipeline}`;
-  const registry = new RegistryService({ store: deps.store, tracking: deps.tracking, actor });
   const evaluator = defaultEvaluator({ engine: deps.engine, tracking: deps.tracking, data: deps.data, registry, store: deps.store });
   const result = await promote(
     { registry, data: deps.data, evaluator, db: deps.store.db, actor },
