@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.js';
 import { POSTGRES_URL, postgresAvailable } from '../../test/support/backends.js';
 import { resolveConfig } from '../core/config.js';
 import { openContext } from '../server/context.js';
@@ -42,16 +43,6 @@ function dagYaml(): string {
     lines.push(`      s${i}: { cmd: 'sleep ${pause}; cp "$FW_INPUT_IN" "$FW_OUTPUT_O${i}"', inputs: { in: ${input} }, outputs: [o${i}] }`);
   }
   return lines.join('\n') + '\n';
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!postgresAvailable)('distributed pipeline run on two flywheel workers (PostgreSQL)', () => {
@@ -105,7 +96,7 @@ describe.skipIf(!postgresAvailable)('distributed pipeline run on two flywheel wo
     try {
       startWorker();
       startWorker();
-      await until('two workers to register', async () => (await q.listWorkers(ctx.store.db, 'RUNNING')).length === 2, 60_000).catch((err: Error) => {
+      await until('two workers to register', async () => (await q.listWorkers(ctx.store.db, 'RUNNING')).length === 2, 60_000, 100).catch((err: Error) => {
         throw new Error(`${err.message}\n${output.join('')}`);
       });
       const runner = new PipelineRunner({ store: ctx.store, tracking: ctx.tracking, data: ctx.data, engine: ctx.engine, artifacts: ctx.artifacts, projectRoot: root });
@@ -117,7 +108,7 @@ describe.skipIf(!postgresAvailable)('distributed pipeline run on two flywheel wo
         if (!runId) return undefined;
         const s = await q.getStepRun(ctx.store.db, runId, SLOW);
         return s?.status === 'RUNNING' && s.worker ? s : undefined;
-      });
+      }, 60_000, 100);
       const victim = (await q.listWorkers(ctx.store.db)).find((w) => w.id === slow.worker)!;
       const child = workers.find((w) => w.pid === victim.pid)!;
       expect(child).toBeDefined();

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.js';
 import { openTransformHarness, type TransformHarness } from '../../test/support/transforms.js';
 import { definePipeline } from './define.js';
 import { PipelineRunner } from './runner.js';
@@ -27,16 +28,6 @@ afterAll(async () => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('cancel through the run record', () => {
   it('stops a running pipeline when another process requests it, and records the live log path meanwhile', async () => {
     const [def] = parsePipelinesYaml(
@@ -47,10 +38,10 @@ describe('cancel through the run record', () => {
     let runId = '';
     // Concurrency 1: "wait" (first in definition order) runs, "after" waits for a slot and never starts.
     const done = runner.run({ ...def, concurrency: 1 }, { onStarted: (id) => (runId = id) });
-    const step = await until('the step to run', async () => (runId ? (await q.listStepRuns(h.store.db, runId)).find((s) => s.step === 'wait' && s.status === 'RUNNING') : undefined));
+    const step = await until('the step to run', async () => (runId ? (await q.listStepRuns(h.store.db, runId)).find((s) => s.step === 'wait' && s.status === 'RUNNING') : undefined), 15_000);
     expect(step.logPath).toMatch(/step\.log$/);
     expect(step.worker).toBe(`${os.hostname()}:${process.pid}`);
-    await until('the log line', async () => fs.existsSync(step.logPath!) && fs.readFileSync(step.logPath!, 'utf8').includes('started'));
+    await until('the log line', async () => fs.existsSync(step.logPath!) && fs.readFileSync(step.logPath!, 'utf8').includes('started'), 15_000);
 
     const t0 = Date.now();
     expect(await q.requestCancel(h.store.db, runId)).toBe(true);
