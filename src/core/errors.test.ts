@@ -11,9 +11,10 @@ describe('error codes', () => {
     expect(documented).toEqual(actual);
   });
 
-  it('are 4xx for bad input and 5xx only for configuration and internal failures', () => {
+  it('are 4xx for bad input and 5xx only for configuration, capacity, readiness, a failing model and internal failures', () => {
+    const serverSide = ['FW_CONFIG', 'FW_INTERNAL', 'FW_OVERLOADED', 'FW_NOT_READY', 'FW_PREDICTION_FAILED'];
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
-      expect(spec.status >= 500).toBe(code === 'FW_CONFIG' || code === 'FW_INTERNAL');
+      expect(spec.status >= 500).toBe(serverSide.includes(code));
     }
     const err = new FlywheelError('FW_NOT_FOUND', 'Run with id=x not found');
     expect([err.status, err.mlflowCode, err.code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST', 'FW_NOT_FOUND']);

@@ -256,5 +256,9 @@ describe('labelColumn', () => {
     const wide = labelColumn(new ort.Tensor('int64', BigInt64Array.from([1n, 2147483648n, -5000000000n, 9007199254740991n]), [4]));
     expect(wide).toBeInstanceOf(Float64Array);
     expect([...wide]).toEqual([1, 2147483648, -5000000000, 9007199254740991]);
+    // A wide label late in the batch, after small ones were compacted in place, and negative small ones around it.
+    const late = labelColumn(new ort.Tensor('int64', BigInt64Array.from([3n, -1n, 5n, 7n, -9n, 4294967296n, -2n, 11n]), [8]));
+    expect(late).toBeInstanceOf(Float64Array);
+    expect([...late]).toEqual([3, -1, 5, 7, -9, 4294967296, -2, 11]);
   });
 });

@@ -357,6 +357,12 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
  * bits, else exact doubles; string labels as they are. An int64 label is read
  * as two 32-bit words: Number(bigint) per value costs more than the model
  * itself for cheap models. Exported for tests.
+ *
+ * The 32-bit case is compacted in place into the front half of the runtime's
+ * own output buffer (which nothing else holds): allocating a fresh array per
+ * batch was most of the flavor's cost over a bare session.run at batch sizes
+ * of 10,000 (young-generation collections). Writing label i to word i never
+ * overwrites a word not yet read (word i <= word 2i).
  */
 export function labelColumn(t: ort.Tensor): string[] | Float64Array | Int32Array {
   if (t.type === 'string') return t.data as string[];
@@ -364,22 +370,21 @@ export function labelColumn(t: ort.Tensor): string[] | Float64Array | Int32Array
   const n = data.length;
   if (data instanceof BigInt64Array && LITTLE_ENDIAN) {
     const words = new Int32Array(data.buffer, data.byteOffset, n * 2);
-    // Class labels nearly always fit in 32 bits: half the allocation of a Float64Array, which at batch sizes
-    // of 10,000 was most of the flavor's cost over a direct session.run (young-generation collections).
-    const small = new Int32Array(n);
-    let fits = true;
+    let wide = n;
     for (let i = 0; i < n; i++) {
       const low = words[2 * i];
       if (words[2 * i + 1] !== low >> 31) {
-        fits = false;
+        wide = i;
         break;
       }
-      small[i] = low;
+      words[i] = low;
     }
-    if (fits) return small;
+    if (wide === n) return new Int32Array(data.buffer, data.byteOffset, n);
+    // Labels before the first wide one are compacted already (word j holds label j); the rest are untouched.
     const lo = new Uint32Array(data.buffer, data.byteOffset, n * 2);
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = words[2 * i + 1] * 4294967296 + lo[2 * i];
+    for (let i = 0; i < wide; i++) out[i] = words[i];
+    for (let i = wide; i < n; i++) out[i] = words[2 * i + 1] * 4294967296 + lo[2 * i];
     return out;
   }
   const out = new Float64Array(n);
