@@ -21,11 +21,22 @@ import { pipelinesRoutes } from '../pipelines/routes.js';
 import type { PipelineServices } from '../pipelines/server.js';
 import { mlflowRegistryRoutes } from '../registry/mlflow-routes.js';
 import { registryRoutes } from '../registry/routes.js';
+import { servingRoutes } from '../serving/routes.js';
+import { createServing, type ServingServices } from '../serving/server.js';
+import { resolveServingConfig } from '../serving/config.js';
 
 export interface BuildAppOptions {
   logger?: boolean;
   /** The server's pipeline host and scheduler; without it the routes read ./flywheel.yaml and schedule nothing. */
   pipelines?: PipelineServices;
+  /**
+   * Serving (deployments, /v2, /invocations): given, or made here from
+   * FLYWHEEL_SERVING_* settings; `false` leaves the prediction routes out.
+   * A host made here is started with the app and closed with it.
+   */
+  serving?: ServingServices | false;
+  /** Cuts off a request not received and answered in time (slow clients); 0 = no limit. */
+  requestTimeoutMs?: number;
 }
 
 /** Largest JSON body accepted by any route; log-batch narrows it to MLflow's 1 MB. */
@@ -35,6 +46,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const app = Fastify({
     logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
     bodyLimit: MAX_JSON_BODY_BYTES,
+    requestTimeout: options.requestTimeoutMs ?? 0,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
 
@@ -63,6 +75,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'lineage', description: 'Runs, dataset versions and what consumed or produced them' },
         { name: 'pipelines', description: 'Pipelines of flywheel.yaml, their runs, steps, schedules and triggers' },
         { name: 'models', description: 'The model registry: registered models, versions, aliases, stages, model URIs' },
+        { name: 'deployments', description: 'Deployments and their traffic policies, predictions, the prediction log and feedback' },
       ],
     },
     // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
@@ -85,6 +98,16 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
   await app.register(registryRoutes, { ctx, prefix: '/api/v1' });
   await app.register(pipelinesRoutes, { ctx, host: options.pipelines?.host, scheduler: options.pipelines?.scheduler, prefix: '/api/v1' });
+
+  if (options.serving !== false) {
+    const own = options.serving === undefined;
+    const serving = options.serving ?? createServing({ store: ctx.store, tracking: ctx.tracking, registry: ctx.registry, home: ctx.config.home }, resolveServingConfig(), registry, app.log);
+    await app.register(servingRoutes, { host: serving.host, deployments: serving.deployments, maxBodyBytes: serving.config.maxBodyBytes });
+    if (own) {
+      await serving.host.start();
+      app.addHook('onClose', async () => serving.host.close());
+    }
+  }
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

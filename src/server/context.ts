@@ -9,6 +9,8 @@ import { TrackingService } from '../tracking/service.js';
 import { Engine } from '../engine/index.js';
 import { DataService } from '../data/service.js';
 import { RegistryService } from '../registry/service.js';
+import type { DeploymentService } from '../serving/service.js';
+import { deploymentService } from '../serving/server.js';
 
 export interface AppContext {
   readonly config: FlywheelConfig;
@@ -19,6 +21,8 @@ export interface AppContext {
   readonly data: DataService;
   /** The model registry: registered models, versions, aliases, model URIs. */
   readonly registry: RegistryService;
+  /** Deployments, their revisions, the prediction log and feedback. */
+  readonly deployments: DeploymentService;
 }
 
 export async function openContext(config: FlywheelConfig, actor = 'server'): Promise<AppContext & { close(): Promise<void> }> {
@@ -26,6 +30,7 @@ export async function openContext(config: FlywheelConfig, actor = 'server'): Pro
   const artifacts = openArtifactStore(config.artifacts);
   const engine = await Engine.open();
   const tracking = new TrackingService(store, { actor, artifacts });
+  const registry = new RegistryService({ store, tracking, actor });
   return {
     config,
     store,
@@ -33,7 +38,8 @@ export async function openContext(config: FlywheelConfig, actor = 'server'): Pro
     tracking,
     engine,
     data: new DataService({ store, artifacts, engine, tracking, actor }),
-    registry: new RegistryService({ store, tracking, actor }),
+    registry,
+    deployments: deploymentService({ store, registry, actor }),
     close: async () => {
       engine.close();
       await store.close();

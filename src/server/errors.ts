@@ -32,15 +32,23 @@ export function toFlywheelError(err: unknown): FlywheelError {
   return new FlywheelError('FW_INTERNAL', 'Internal server error');
 }
 
+/** The Open Inference Protocol's routes answer errors as {"error": "..."}. */
+export function isV2Url(url: string): boolean {
+  return url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: FlywheelError): FastifyReply {
   reply.code(err.status).type('application/json');
-  if (isMlflowUrl(request.url)) return reply.send({ error_code: err.mlflowCode, message: err.message });
+  const retryAfter = err.details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number' || err.code === 'FW_OVERLOADED' || err.code === 'FW_NOT_READY') reply.header('retry-after', String(typeof retryAfter === 'number' ? retryAfter : 1));
+  if (isV2Url(request.url)) return reply.send({ error: err.message });
+  if (isMlflowUrl(request.url) || request.url.startsWith('/invocations')) return reply.send({ error_code: err.mlflowCode, message: err.message });
   return reply.send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
 }
 
 export function errorHandler(this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const fw = toFlywheelError(error);
-  if (fw.code === 'FW_INTERNAL') request.log.error({ err: error }, 'unhandled error');
+  if (fw.code === 'FW_INTERNAL' || fw.code === 'FW_PREDICTION_FAILED') request.log.error({ err: error }, fw.code === 'FW_INTERNAL' ? 'unhandled error' : 'prediction failed');
   return sendError(request, reply, fw);
 }
 

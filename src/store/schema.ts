@@ -270,6 +270,53 @@ export interface RegisteredModelAliasesTable {
   version_id: string;
 }
 
+export interface DeploymentsTable {
+  deployment_id: string;
+  name: string;
+  description: string;
+  current_revision: number;
+  serving_revision: number | null;
+  creation_time: number;
+  last_updated_time: number;
+}
+
+export interface DeploymentRevisionsTable {
+  deployment_id: string;
+  revision: number;
+  policy: string;
+  status: string;
+  status_message: string | null;
+  resolved: string | null;
+  actor: string;
+  creation_time: number;
+  status_time: number;
+}
+
+export interface PredictionLogTable {
+  prediction_id: string;
+  deployment_id: string;
+  revision: number;
+  arm: string;
+  model_name: string;
+  model_version: string;
+  shadow: number;
+  time: number;
+  latency_ms: number;
+  request_key: string | null;
+  features: string;
+  prediction: string | null;
+  probability: string | null;
+  error: string | null;
+}
+
+export interface PredictionFeedbackTable {
+  prediction_id: string;
+  deployment_id: string;
+  label: string;
+  time: number;
+  actor: string;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -294,4 +341,8 @@ export interface Database {
   model_versions: ModelVersionsTable;
   model_version_tags: ModelVersionTagsTable;
   registered_model_aliases: RegisteredModelAliasesTable;
+  deployments: DeploymentsTable;
+  deployment_revisions: DeploymentRevisionsTable;
+  prediction_log: PredictionLogTable;
+  prediction_feedback: PredictionFeedbackTable;
 }

@@ -1,8 +1,9 @@
 /**
  * The js flavor: a module's predict, packaged and loaded, gives what calling
  * the function directly gives (with load(dir) state read from the package's
- * own files, and from a TypeScript module); a module that throws, returns
- * the wrong shape or exports no predict is a clear FW_INVALID_ARGUMENT.
+ * own files, and from a TypeScript module); a module that throws or returns
+ * the wrong shape is FW_PREDICTION_FAILED (the model's fault, not the input's),
+ * and one that exports no predict a load error.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -105,10 +106,10 @@ describe('js flavor', () => {
     ['returns a bad element', 'export function predict(rows) { return [1, [2]]; }', /predict returned an array of 1 for row 1; expected a number, a string or \{ prediction, probability\? \}$/],
     ['omits prediction', 'export function predict(rows) { return rows.map(() => ({ label: 1 })); }', /predict returned an object without a number or string "prediction" for row 0/],
     ['returns bad probabilities', 'export function predict(rows) { return rows.map(() => ({ prediction: "a", probability: [0.2, 0.3, 0.5] })); }', /predict returned 3 probabilities for row 0, but the manifest names 2 classes$/],
-  ])('a module whose predict %s is FW_INVALID_ARGUMENT', async (_what, source, message) => {
+  ])('a module whose predict %s is FW_PREDICTION_FAILED', async (_what, source, message) => {
     const model = await packaged({ 'predict.mjs': source });
     const err = await rejection(model.predict([{ x: 1, plan: null }, { x: 2, plan: null }]));
-    expect(err.code).toBe('FW_INVALID_ARGUMENT');
+    expect(err.code).toBe('FW_PREDICTION_FAILED');
     expect(err.message).toMatch(/^the js model predict\.mjs \(runs:\/[0-9a-f]{32}\/model\): predict/);
     expect(err.message).toMatch(message);
   });

@@ -44,10 +44,13 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** What the model itself got wrong (it threw, or answered in the wrong shape): not the caller's input, so not a 4xx. */
+const predictionFailed = (message: string, details?: Record<string, unknown>) => new FlywheelError('FW_PREDICTION_FAILED', message, details);
+
 /** Checks what predict returned and turns it into one Prediction per row. */
 export function normalizePredictions(result: unknown, n: number, where: string, classes: string[] | null): Prediction[] {
-  if (!Array.isArray(result)) throw invalidArgument(`${where} returned ${describeValue(result)}, not an array of ${n} predictions`);
-  if (result.length !== n) throw invalidArgument(`${where} returned ${result.length} predictions for ${n} rows`);
+  if (!Array.isArray(result)) throw predictionFailed(`${where} returned ${describeValue(result)}, not an array of ${n} predictions`);
+  if (result.length !== n) throw predictionFailed(`${where} returned ${result.length} predictions for ${n} rows`);
   const out = new Array<Prediction>(n);
   for (let i = 0; i < n; i++) {
     const v = result[i];
@@ -56,19 +59,19 @@ export function normalizePredictions(result: unknown, n: number, where: string, 
       continue;
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      throw invalidArgument(`${where} returned ${describeValue(v)} for row ${i}; expected a number, a string or { prediction, probability? }`, { row: i });
+      throw predictionFailed(`${where} returned ${describeValue(v)} for row ${i}; expected a number, a string or { prediction, probability? }`, { row: i });
     }
     const o = v as Record<string, unknown>;
     if (typeof o.prediction !== 'number' && typeof o.prediction !== 'string') {
-      throw invalidArgument(`${where} returned an object without a number or string "prediction" for row ${i} (got ${describeValue(o.prediction)})`, { row: i });
+      throw predictionFailed(`${where} returned an object without a number or string "prediction" for row ${i} (got ${describeValue(o.prediction)})`, { row: i });
     }
     const p: Prediction = { prediction: o.prediction };
     if (o.probability !== undefined) {
       if (!Array.isArray(o.probability) || o.probability.some((x) => typeof x !== 'number')) {
-        throw invalidArgument(`${where} returned a "probability" for row ${i} that is not an array of numbers`, { row: i });
+        throw predictionFailed(`${where} returned a "probability" for row ${i} that is not an array of numbers`, { row: i });
       }
       if (classes && o.probability.length !== classes.length) {
-        throw invalidArgument(`${where} returned ${o.probability.length} probabilities for row ${i}, but the manifest names ${classes.length} classes`, { row: i });
+        throw predictionFailed(`${where} returned ${o.probability.length} probabilities for row ${i}, but the manifest names ${classes.length} classes`, { row: i });
       }
       p.probability = o.probability as number[];
     }
@@ -115,7 +118,7 @@ export class JsModel implements LoadedModel {
       result = await this.fn(rows, this.state);
     } catch (err) {
       if (err instanceof FlywheelError) throw err;
-      throw invalidArgument(`${where} threw: ${firstLine(err)}`);
+      throw predictionFailed(`${where} threw: ${firstLine(err)}`);
     }
     return normalizePredictions(result, rows.length, where, this.manifest.classes);
   }

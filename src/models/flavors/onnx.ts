@@ -425,7 +425,8 @@ export class OnnxModel implements LoadedModel {
       const fetches = this.fetches();
       out = await (fetches === undefined ? this.session.run(feeds) : this.session.run(feeds, fetches));
     } catch (err) {
-      throw invalidArgument(`the ONNX model ${this.source} failed on this batch: ${String((err as Error).message ?? err).split('\n')[0]}`);
+      // onnxruntime failing on inputs that passed the signature is the model's fault, not the caller's.
+      throw new FlywheelError('FW_PREDICTION_FAILED', `the ONNX model ${this.source} failed on this batch: ${String((err as Error).message ?? err).split('\n')[0]}`);
     }
     const p = this.outputPlan;
     if (p.task === 'regression') {
@@ -444,7 +445,7 @@ export class OnnxModel implements LoadedModel {
       const k = t.dims.length === 2 ? t.dims[1] : t.data.length / n;
       const classes = this.manifest.classes;
       if (classes && k !== classes.length) {
-        throw invalidArgument(`the ONNX model ${this.source} returned ${k} probability columns but its manifest names ${classes.length} classes (${classes.join(', ')})`);
+        throw new FlywheelError('FW_PREDICTION_FAILED', `the ONNX model ${this.source} returned ${k} probability columns but its manifest names ${classes.length} classes (${classes.join(', ')})`);
       }
       result.probability = t.data as Float32Array;
       result.probabilityColumns = k;

@@ -13,6 +13,7 @@ import * as m0006 from './0006_pipelines.js';
 import * as m0007 from './0007_schedules.js';
 import * as m0008 from './0008_pipeline_workers.js';
 import * as m0009 from './0009_registry.js';
+import * as m0010 from './0010_serving.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0007_schedules': m0007,
   '0008_pipeline_workers': m0008,
   '0009_registry': m0009,
+  '0010_serving': m0010,
 };
 
 export class FlywheelMigrations implements MigrationProvider {
