@@ -19,6 +19,7 @@ import { registerEvaluateCommands } from '../evaluation/commands.js';
 import { registerModelCommands } from '../registry/commands.js';
 import { registerModelImportCommand } from '../models/commands.js';
 import { registerTrainCommands } from '../models/train-commands.js';
+import { registerServingCommands } from '../serving/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerEvaluateCommands(program);
   registerModelImportCommand(registerModelCommands(program));
   registerTrainCommands(program);
+  registerServingCommands(program);
   return program;
 }
 

@@ -11,7 +11,7 @@ export function createMetricsRegistry(): Registry {
   return registry;
 }
 
-export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
+export function instrumentHttp(app: FastifyInstance, registry: Registry, exposition?: { text(): Promise<string> }): void {
   const requests = new Counter({
     name: 'flywheel_http_requests_total',
     help: 'HTTP requests served, by method, route and status code.',
@@ -33,6 +33,6 @@ export function instrumentHttp(app: FastifyInstance, registry: Registry): void {
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
-    return registry.metrics();
+    return exposition ? exposition.text() : registry.metrics();
   });
 }

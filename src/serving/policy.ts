@@ -9,9 +9,9 @@
  * combines with either.
  *
  * Arm choice: with a request key (a user id…), the key's 32-bit FNV-1a hash
- * picks a point in [0, 100) and the cumulative weights pick the arm, so one
- * key always lands on the same arm for a given policy (sticky), whatever the
- * replica. Without a key the point is random. The hash is salted with the
+ * (avalanched by MurmurHash3's finalizer) picks a point in [0, 100) and the
+ * cumulative weights pick the arm, so one key always lands on the same arm
+ * for a given policy (sticky), whatever the replica. Without a key the point is random. The hash is salted with the
  * deployment name so two deployments split the same users independently.
  */
 import { invalidArgument } from '../core/errors.js';
@@ -117,9 +117,24 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
+/**
+ * MurmurHash3's 32-bit finalizer: spreads every input bit over every output
+ * bit. FNV-1a alone leaves its high bits (which pick the point) poorly mixed
+ * for keys that differ only at the end (user-1, user-2…), skewing splits far
+ * beyond chance (759..1249 of 10,000 sequential keys on a 10% arm).
+ */
+function avalanche(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** The point in [0, 100) a key falls on for a deployment. */
 export function keyPoint(deployment: string, key: string): number {
-  return (fnv1a(`${deployment}\u0000${key}`) / 4294967296) * 100;
+  return (avalanche(fnv1a(`${deployment}\u0000${key}`)) / 4294967296) * 100;
 }
 
 /** The arm that answers (never a shadow) for a key, or at random without one. */

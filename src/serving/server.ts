@@ -37,7 +37,7 @@ export function deploymentService(parts: Pick<ServingParts, 'store' | 'registry'
   return new DeploymentService({ store: parts.store, resolveModelUri: (uri) => parts.registry.resolveModelUri(uri), actor: parts.actor });
 }
 
-export function createServing(parts: ServingParts, config: ServingConfig, metricsRegistry?: Registry, logger?: ServingHostOptions['logger']): ServingServices {
+export function createServing(parts: ServingParts, config: ServingConfig, metricsRegistry?: Registry, logger?: ServingHostOptions['logger'], only?: readonly string[]): ServingServices {
   const deployments = deploymentService(parts);
   const cacheDir = path.join(parts.home, 'cache', 'models');
   const loadModel = async (resolved: ResolvedModel): Promise<LoadedModel> => {
@@ -58,6 +58,7 @@ export function createServing(parts: ServingParts, config: ServingConfig, metric
     log: config.log ? { capacity: config.logCapacity, batchSize: config.logBatchSize, flushIntervalMs: config.logFlushIntervalMs, policy: config.logPolicy } : false,
     metrics: metricsRegistry ? createServingMetrics(metricsRegistry) : undefined,
     refreshIntervalMs: config.refreshIntervalMs,
+    only,
     logger,
   });
   return { deployments, host, config };

@@ -129,6 +129,40 @@ describe('thread model: same predictions as in-process', () => {
     expect(cols).toEqual(expected);
   });
 
+  it('onnx: a [N, 3] regressor and string/boolean inputs with nulls, rows as in-process', async () => {
+    const regressor = packageDir(
+      manifest({ signature: { inputs: [{ name: 'a', type: 'double' }, { name: 'b', type: 'double' }, { name: 'c', type: 'long' }], outputs: [] }, task: 'regression', classes: null }),
+      { 'model.onnx': fs.readFileSync(fixture('linear-regressor.onnx')) },
+    );
+    // y = 2a − b + 0.5c + 3
+    const rows = [{ a: 1, b: 2, c: 3 }, { a: 0, b: 0, c: 0 }, { a: -1, b: 0.5, c: 10 }];
+    expect(await (await inThread(regressor)).predict(rows)).toEqual([{ prediction: 4.5 }, { prediction: 3 }, { prediction: 5.5 }]);
+
+    const category = packageDir(
+      manifest({ signature: { inputs: [{ name: 'plan', type: 'string', nullable: true }, { name: 'active', type: 'boolean', nullable: true }], outputs: [] }, task: 'regression', classes: null }),
+      { 'model.onnx': fs.readFileSync(fixture('category-regressor.onnx')) },
+    );
+    // y = 10·plan_code + active_code; a missing value maps to code −1 (make-fixtures.ts).
+    const catRows = [{ plan: 'pro', active: true }, { plan: 'team', active: false }, { plan: null, active: null }, { plan: 'enterprise', active: true }];
+    const threaded = await inThread(category);
+    expect(await threaded.predict(catRows)).toEqual([{ prediction: 11 }, { prediction: 20 }, { prediction: -11 }, { prediction: -9 }]);
+    expect(await threaded.predict(catRows)).toEqual(await (await inProcess(category)).predict(catRows));
+  });
+
+  it('js: labels of mixed types and ragged probabilities come back exactly', async () => {
+    const dir = jsPackage(`
+export function predict(rows) {
+  return rows.map((r, i) => (i === 0 ? 7 : i === 1 ? 'seven' : { prediction: 'x', probability: [0.25, 0.75] }));
+}
+`);
+    const rows = [{ x: 1 }, { x: 2 }, { x: 3 }];
+    const preds = await (await inThread(dir)).predict(rows);
+    expect(preds).toEqual([{ prediction: 7 }, { prediction: 'seven' }, { prediction: 'x', probability: [0.25, 0.75] }]);
+    expect(preds).toEqual(await (await inProcess(dir)).predict(rows));
+    const numbers = await (await inThread(jsPackage('export function predict(rows) { return rows.map((r) => r.x / 3); }'))).predict(rows);
+    expect(numbers).toEqual([{ prediction: 1 / 3 }, { prediction: 2 / 3 }, { prediction: 1 }]);
+  });
+
   it('an empty batch gives no predictions', async () => {
     const threaded = await inThread(jsPackage(LOGISTIC_MODULE));
     expect(await threaded.predict([])).toEqual([]);
@@ -148,6 +182,16 @@ describe('thread model: errors', () => {
     const colErr = await rejection(threaded.predictColumns({ y: new Float64Array(1) }));
     expect(colErr.code).toBe('FW_INVALID_ARGUMENT');
     expect(colErr.message).toBe('column "x" is missing (the signature requires it)');
+  });
+
+  it('onnx: a bad row is FW_INVALID_ARGUMENT naming the row and field, as in-process', async () => {
+    const dir = packageDir(manifest(), { 'model.onnx': fs.readFileSync(fixture('linear-classifier.onnx')) });
+    const bad = [{ age: 1, income: 2, visits: 0 }, { age: 1, income: 'high', visits: 0 }];
+    const err = await rejection((await inThread(dir)).predict(bad));
+    const direct = await rejection((await inProcess(dir)).predict(bad));
+    expect(err.code).toBe('FW_INVALID_ARGUMENT');
+    expect(err.message).toMatch(/^row 1: field "income" /);
+    expect([err.code, err.message, err.details]).toEqual([direct.code, direct.message, direct.details]);
   });
 
   it('a model that throws on one call fails that call with its code; the next call works', async () => {

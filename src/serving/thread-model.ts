@@ -158,12 +158,15 @@ interface LoadedInfo {
 
 /** One worker thread and its in-flight calls; started again after it dies. */
 class ModelThread {
-  worker: Worker | null = null;
+  private worker: Worker | null = null;
+  /** The worker once it has loaded the model: calls are posted to it straight away. */
+  private readyWorker: Worker | null = null;
   /** Settles when the current worker has loaded the model (rejects with its load error). */
-  ready: Promise<LoadedInfo> | null = null;
+  private ready: Promise<LoadedInfo> | null = null;
   readonly inflight = new Map<number, Pending>();
   private exited: Promise<void> = Promise.resolve();
   private onClosed: (() => void) | null = null;
+  private onDrained: (() => void) | null = null;
   private setRef: (on: boolean) => void = () => undefined;
 
   constructor(
@@ -199,11 +202,12 @@ class ModelThread {
         const p = this.inflight.get(msg.id);
         if (!p) return;
         this.inflight.delete(msg.id);
-        if (this.inflight.size === 0) this.setRef(false);
         if (msg.error) p.reject(fromWireError(msg.error));
         else p.resolve(msg.value);
+        this.afterSettle();
       } else if (msg.kind === 'ready') {
         loaded = true;
+        this.readyWorker = worker;
         if (this.inflight.size === 0) this.setRef(false);
         settleLoad.resolve({ manifest: msg.manifest, source: msg.source, dir: msg.dir });
       } else if (msg.kind === 'load-error') {
@@ -218,42 +222,71 @@ class ModelThread {
       liveThreads--;
       if (this.worker === worker) {
         this.worker = null;
+        this.readyWorker = null;
         this.ready = null;
       }
       const how = fatal ? `failed: ${fatal.message}` : `exited with code ${code}`;
       if (!loaded) settleLoad.reject(new FlywheelError('FW_PREDICTION_FAILED', `the model thread for ${this.label} ${how} before the model loaded`));
-      const err = new FlywheelError('FW_PREDICTION_FAILED', `the model thread for ${this.label} ${how} during the call`);
-      for (const p of this.inflight.values()) p.reject(err);
-      this.inflight.clear();
+      // Calls still waiting for a restarted worker's load are not this worker's: they stay.
+      if (loaded) {
+        const err = new FlywheelError('FW_PREDICTION_FAILED', `the model thread for ${this.label} ${how} during the call`);
+        for (const p of this.inflight.values()) p.reject(err);
+        this.inflight.clear();
+        this.afterSettle();
+      }
       onExit();
     });
     return this.ready;
   }
 
-  /** Posts one call once the worker is ready; starts a worker if the last one died. */
-  async call(request: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    const info = this.start();
+  private afterSettle(): void {
+    if (this.inflight.size > 0) return;
+    this.setRef(false);
+    this.onDrained?.();
+  }
+
+  private post(worker: Worker, request: ThreadRequest, transfer: ArrayBuffer[], reject: (err: Error) => void): void {
+    try {
+      worker.postMessage(request, transfer);
+    } catch (err) {
+      this.inflight.delete(request.id);
+      reject(new FlywheelError('FW_INVALID_ARGUMENT', `the input cannot be sent to the model thread: ${(err as Error).message}`));
+      this.afterSettle();
+      return;
+    }
+    this.setRef(true);
+  }
+
+  /** Posts one call (once the worker is ready; a worker that died is started again first). */
+  call(request: ThreadRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       // Counted as in flight from now, so the least-busy choice sees calls waiting on a restart.
       this.inflight.set(request.id, { resolve, reject });
-      info.then(
+      if (this.readyWorker) {
+        this.post(this.readyWorker, request, transfer, reject);
+        return;
+      }
+      this.start().then(
         () => {
-          if (!this.inflight.has(request.id)) return;
-          const worker = this.worker!;
-          try {
-            worker.postMessage(request, transfer);
-          } catch (err) {
-            this.inflight.delete(request.id);
-            reject(new FlywheelError('FW_INVALID_ARGUMENT', `the input cannot be sent to the model thread: ${(err as Error).message}`));
-            return;
-          }
-          this.setRef(true);
+          if (this.inflight.has(request.id) && this.readyWorker) this.post(this.readyWorker, request, transfer, reject);
         },
         (err: Error) => {
           if (!this.inflight.delete(request.id)) return;
           reject(err);
+          this.afterSettle();
         },
       );
+    });
+  }
+
+  /** Resolves once no call is in flight. */
+  drained(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.onDrained = () => {
+        this.onDrained = null;
+        resolve();
+      };
     });
   }
 
@@ -287,7 +320,6 @@ class ThreadModel implements LoadedModel {
   private closed = false;
   private closing: Promise<void> | undefined;
   private next = 0;
-  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     readonly manifest: ModelManifest,
@@ -296,9 +328,10 @@ class ThreadModel implements LoadedModel {
     private readonly threads: ModelThread[],
   ) {}
 
+  /** The thread with the fewest calls in flight, starting the search one further each time (round robin among equals). */
   private pick(): ModelThread {
     const n = this.threads.length;
-    let best = this.threads[this.next % n];
+    let best = this.threads[this.next];
     for (let k = 1; k < n; k++) {
       const t = this.threads[(this.next + k) % n];
       if (t.inflight.size < best.inflight.size) best = t;
@@ -308,18 +341,18 @@ class ThreadModel implements LoadedModel {
   }
 
   private send(request: ThreadRequest, transfer?: ArrayBuffer[]): Promise<unknown> {
-    if (this.closed) return Promise.reject(new FlywheelError('FW_INVALID_STATE', `the model ${this.source} is closed`));
-    const p = this.pick().call(request, transfer);
-    this.pending.add(p);
-    const done = () => this.pending.delete(p);
-    p.then(done, done);
-    return p;
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.pick().call(request, transfer);
+  }
+
+  private closedError(): FlywheelError {
+    return new FlywheelError('FW_INVALID_STATE', `the model ${this.source} is closed`);
   }
 
   async predict(rows: readonly Record<string, unknown>[]): Promise<Prediction[]> {
     if (this.manifest.flavor !== 'onnx') return unpackPredictions((await this.send({ id: ++seq, op: 'rows', input: rows })) as PackedPredictions);
     // The onnx flavor reads only the signature's columns: send those (validated here, as its predict would), not the row objects.
-    if (this.closed) throw new FlywheelError('FW_INVALID_STATE', `the model ${this.source} is closed`);
+    if (this.closed) throw this.closedError();
     const { columns } = rowsToColumns(this.manifest.signature, rows);
     const transfer = Object.values(columns).flatMap((c) => (ArrayBuffer.isView(c) ? [c.buffer as ArrayBuffer] : []));
     return unpackPredictions((await this.send({ id: ++seq, op: 'columns', input: columns }, transfer)) as ColumnarPredictions);
@@ -336,7 +369,7 @@ class ThreadModel implements LoadedModel {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.pending]);
+    await Promise.all(this.threads.map((t) => t.drained()));
     await Promise.all(this.threads.map((t) => t.stop()));
   }
 }
