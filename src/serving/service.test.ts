@@ -369,7 +369,7 @@ for (const backend of BACKENDS) {
       });
 
       it('takes the largest allowed batch of feedback', async () => {
-        const items = Array.from({ length: MAX_FEEDBACK_ITEMS }, (_, i) => ({ predictionId: `bulk-${i}`, label: i % 2 }));
+        const items = Array.from({ length: MAX_FEEDBACK_ITEMS }, (_, i) => ({ predictionId: `bulk-${i}`, label: (i % 2) as unknown }));
         items[0] = { predictionId: 'p3', label: 'canary-truth' };
         const r = await svc.recordFeedback('scoring', items);
         expect(r.accepted).toBe(MAX_FEEDBACK_ITEMS);
@@ -389,6 +389,19 @@ for (const backend of BACKENDS) {
         expect(byId.get('p4')!.label).toBeUndefined();
         expect('label' in byId.get('p4')!).toBe(false);
         expect(byId.get('p2')!.label).toBeNull();
+      });
+
+      it('labelled finds labelled predictions however many newer ones have no feedback', async () => {
+        const sparseId = (await svc.deploy('sparse', { model: 'churn/1', shadow: 'churn/2' })).deploymentId;
+        const newer = Array.from({ length: 50 }, (_, i) => record(`new-${String(i).padStart(2, '0')}`, sparseId, { time: 10_000 + i }));
+        await svc.writePredictions([record('old', sparseId, { time: 1 }), record('old~shadow', sparseId, { time: 1, shadow: true, arm: 'shadow' }), ...newer]);
+        await svc.recordFeedback('sparse', [{ predictionId: 'old', label: 'yes' }]);
+        expect((await svc.predictions('sparse', { labelled: true, limit: 2 })).map((p) => [p.predictionId, p.label])).toEqual([
+          ['old~shadow', 'yes'],
+          ['old', 'yes'],
+        ]);
+        expect((await svc.predictions('sparse', { labelled: true, limit: 1, order: 'asc' })).map((p) => p.predictionId)).toEqual(['old']);
+        expect(await svc.predictions('sparse', { labelled: true, arm: 'primary', since: 10_000 })).toEqual([]);
       });
 
       it('filters by time (since inclusive, until exclusive), arm, labelled, and orders either way', async () => {

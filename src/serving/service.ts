@@ -274,32 +274,47 @@ export class DeploymentService {
     if (q.until !== undefined) query = query.where('p.time', '<', q.until);
     if (q.arm !== undefined) query = query.where('p.arm', '=', q.arm);
     const order = q.order ?? 'desc';
-    const rows = await query.orderBy('p.time', order).orderBy('p.prediction_id', order).limit(q.labelled ? limit * 4 : limit).execute();
-    const out = rows.map((r) => {
-      const p = toLoggedPrediction(row.name, r);
-      if (r.label !== null && r.label !== undefined) {
-        p.label = JSON.parse(r.label as string);
-        p.labelTime = Number(r.label_time);
-      }
-      return p;
-    });
-    // Shadow rows (`<primary>~<arm>`) share the primary's ground truth.
-    const shadowIds = [...new Set(out.filter((p) => p.shadow && p.label === undefined).map((p) => p.predictionId.split('~')[0]))];
-    if (shadowIds.length > 0) {
-      const labels = new Map<string, { label: string; time: number }>();
-      for (let i = 0; i < shadowIds.length; i += 500) {
-        const fb = await this.db.selectFrom('prediction_feedback').select(['prediction_id', 'label', 'time']).where('prediction_id', 'in', shadowIds.slice(i, i + 500)).execute();
-        for (const f of fb) labels.set(f.prediction_id, { label: f.label, time: Number(f.time) });
-      }
-      for (const p of out) {
-        const l = p.shadow && p.label === undefined ? labels.get(p.predictionId.split('~')[0]) : undefined;
-        if (l) {
-          p.label = JSON.parse(l.label);
-          p.labelTime = l.time;
+    const ordered = query.orderBy('p.time', order).orderBy('p.prediction_id', order);
+    type Row = Awaited<ReturnType<typeof ordered.execute>>[number];
+    const withLabels = async (rows: Row[]): Promise<LoggedPrediction[]> => {
+      const out = rows.map((r) => {
+        const p = toLoggedPrediction(row.name, r);
+        if (r.label !== null && r.label !== undefined) {
+          p.label = JSON.parse(r.label as string);
+          p.labelTime = Number(r.label_time);
+        }
+        return p;
+      });
+      // Shadow rows (`<primary>~<arm>`) share the primary's ground truth.
+      const shadowIds = [...new Set(out.filter((p) => p.shadow && p.label === undefined).map((p) => p.predictionId.split('~')[0]))];
+      if (shadowIds.length > 0) {
+        const labels = new Map<string, { label: string; time: number }>();
+        for (let i = 0; i < shadowIds.length; i += 500) {
+          const fb = await this.db.selectFrom('prediction_feedback').select(['prediction_id', 'label', 'time']).where('prediction_id', 'in', shadowIds.slice(i, i + 500)).execute();
+          for (const f of fb) labels.set(f.prediction_id, { label: f.label, time: Number(f.time) });
+        }
+        for (const p of out) {
+          const l = p.shadow && p.label === undefined ? labels.get(p.predictionId.split('~')[0]) : undefined;
+          if (l) {
+            p.label = JSON.parse(l.label);
+            p.labelTime = l.time;
+          }
         }
       }
+      return out;
+    };
+    if (!q.labelled) return withLabels(await ordered.limit(limit).execute());
+    // Only rows with their own feedback, or shadow rows (labelled through their primary), can qualify;
+    // page through them until `limit` are found, however many unlabelled rows come first.
+    const candidates = ordered.where((eb) => eb.or([eb('f.prediction_id', 'is not', null), eb('p.shadow', '=', 1)]));
+    const page = Math.min(Math.max(limit, 500), 10_000);
+    const found: LoggedPrediction[] = [];
+    for (let offset = 0; found.length < limit; offset += page) {
+      const rows = await candidates.limit(page).offset(offset).execute();
+      found.push(...(await withLabels(rows)).filter((p) => p.label !== undefined));
+      if (rows.length < page) break;
     }
-    return q.labelled ? out.filter((p) => p.label !== undefined).slice(0, limit) : out;
+    return found.slice(0, limit);
   }
 
   async prediction(name: string, predictionId: string): Promise<LoggedPrediction> {

@@ -163,6 +163,11 @@ export function predict(rows) {
     expect(numbers).toEqual([{ prediction: 1 / 3 }, { prediction: 2 / 3 }, { prediction: 1 }]);
   });
 
+  it('js: a TypeScript module loads in the thread too', async () => {
+    const dir = packageDir(jsManifest('model.ts'), { 'model.ts': 'export function predict(rows: { x: number }[]): number[] { return rows.map((r) => r.x + 1); }' });
+    expect(await (await inThread(dir)).predict([{ x: 1 }, { x: 2 }])).toEqual([{ prediction: 2 }, { prediction: 3 }]);
+  });
+
   it('an empty batch gives no predictions', async () => {
     const threaded = await inThread(jsPackage(LOGISTIC_MODULE));
     expect(await threaded.predict([])).toEqual([]);

@@ -20,10 +20,11 @@
  * worker's error after every thread it started has exited.
  *
  * Running from the TypeScript source (tests, tsx), the worker entry is the .ts
- * file and needs tsx's loader; Node 20 ignores `--import` in a worker's
- * execArgv for the entry, so the worker is a one-line eval that registers
- * tsx's ESM hooks and then imports the entry. From dist/ the .js entry runs
- * directly.
+ * file and needs tsx. Node 20 does not apply `--import tsx` hooks from a
+ * worker's execArgv to its entry, so the worker is a one-line eval calling
+ * tsx's `tsImport` (hooks scoped to the entry's graph; a global `register()`
+ * there would collide with the one the js flavor makes for a .ts model
+ * module). From dist/ the .js entry runs directly.
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -141,7 +142,7 @@ function startWorker(data: ThreadWorkerData): Worker {
   if (!/\.[cm]?ts$/i.test(THREAD_MODEL_ENTRY)) return new Worker(THREAD_MODEL_ENTRY, options);
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = pathToFileURL(THREAD_MODEL_ENTRY).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
   return new Worker(boot, { ...options, eval: true });
 }
 
