@@ -133,7 +133,7 @@ function forestBytes(): Uint8Array {
               { name: 'class_nodeids', type: A.INTS, ints: target.node },
               { name: 'class_ids', type: A.INTS, ints: target.id },
               { name: 'class_weights', type: A.FLOATS, floats: target.weight },
-              { name: 'classlabels_ints', type: A.INTS, ints: [0, 1] },
+              { name: 'classlabels_int64s', type: A.INTS, ints: [0, 1] },
               { name: 'post_transform', type: A.STRING, s: utf8('NONE') },
             ],
           },
@@ -179,6 +179,7 @@ function percentile(sorted: Float64Array, q: number): number {
 async function load(url: string, connections: number, seconds: number): Promise<LoadFigures & { ok: number }> {
   let next = 0;
   const latencies: number[] = [];
+  // Without a callback autocannon returns its instance, which is also a promise of the result.
   const instance = autocannon({
     url,
     connections,
@@ -187,7 +188,7 @@ async function load(url: string, connections: number, seconds: number): Promise<
     headers: { 'content-type': 'application/json' },
     timeout: 10,
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % BODY_POOL] }) }],
-  });
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
   });
