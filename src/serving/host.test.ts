@@ -17,6 +17,8 @@ import { resolveServingConfig, SERVING_ENV_VARS, type ServingConfig } from './co
 import { createServing, deploymentService, type ServingServices } from './server.js';
 
 const ROW = { rows: [{ x: 1, plan: 'a' }] };
+/** A refresh interval that never fires during a test: the test calls refresh() itself. */
+const HOUR = 3_600_000;
 
 let h: ServingHarness;
 
@@ -120,7 +122,7 @@ describe('following an alias', () => {
     await h.register('slowpoke', taggedModule('old', 400));
     await h.register('slowpoke', taggedModule('new'));
     await h.ctx.registry.setAlias('slowpoke', 'champion', 1);
-    const s = await listening({ refreshIntervalMs: 0 });
+    const s = await listening({ refreshIntervalMs: HOUR });
     try {
       await s.serving.deployments.deploy('slowpoke', { model: 'slowpoke@champion' });
       await s.serving.host.refresh();
@@ -145,7 +147,7 @@ describe('a fresh process', () => {
   it('whose current revision cannot load serves the last revision any process served', async () => {
     await h.register('phoenix', taggedModule('good'));
     await h.register('phoenix', 'export async function predict(rows) { return rows.map(( => 1); }\n');
-    const first = await listening({ refreshIntervalMs: 0 });
+    const first = await listening({ refreshIntervalMs: HOUR });
     try {
       await first.serving.deployments.deploy('phoenix', { model: 'phoenix/1' });
       await first.serving.host.refresh();
@@ -155,7 +157,7 @@ describe('a fresh process', () => {
     }
     // Revision 2 is asked for while no process runs; the next one to start cannot load it.
     await deploymentService({ store: h.ctx.store, registry: h.ctx.registry }).deploy('phoenix', { model: 'phoenix/2' });
-    const third = await listening({ refreshIntervalMs: 0 });
+    const third = await listening({ refreshIntervalMs: HOUR });
     try {
       const res = await fetch(`${third.url}/api/v1/deployments/phoenix/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ROW) });
       expect(res.status).toBe(200);
