@@ -25,7 +25,7 @@
  * autocannon's `response` event), not from autocannon's whole-ms histogram.
  *
  * Options: --duration S (default 10), --warmup S (default 2), --no-workers,
- * --cpu-prof DIR (profile each Flywheel child into DIR), --keep.
+ * --cpu-prof DIR (profile each server child into a folder of DIR per run), --keep.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -326,7 +326,8 @@ let profileCount = 0;
 /** One Flywheel configuration: start, check, warm up, measure, stop, count the log. */
 async function flywheel(label: string, flags: string[], connections: number): Promise<FlywheelFigures> {
   const before = await loggedRows();
-  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `serve-${++profileCount}-${label}.cpuprofile`] : [];
+  // One directory per run: every thread (tsx's loader has one) writes a profile of its own there.
+  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROFILE_DIR, `${++profileCount}-${label.replace(/\W+/g, '-')}-${connections}`)] : [];
   const child = await startChild(
     [...nodeArgs, '--import', 'tsx', 'src/cli/entry.ts', '--home', home, 'serve', '--port', '0', '--quiet', ...flags],
     /Flywheel serving on (http:\/\/\S+)/,
@@ -352,7 +353,8 @@ async function flywheel(label: string, flags: string[], connections: number): Pr
 }
 
 async function bare(connections: number): Promise<LoadFigures> {
-  const child = await startChild([path.join(repo, 'bench', 'serving-baseline.mjs'), modelFile], /baseline serving on (http:\/\/\S+)/);
+  const nodeArgs = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROFILE_DIR, `0-bare-${connections}`)] : [];
+  const child = await startChild([...nodeArgs, path.join(repo, 'bench', 'serving-baseline.mjs'), modelFile], /baseline serving on (http:\/\/\S+)/);
   try {
     const url = `${child.url}/v2/models/forest/infer`;
     await checkAnswer(url, want, 'bare route');

@@ -35,7 +35,7 @@ export interface BuildAppOptions {
    * A host made here is started with the app and closed with it.
    */
   serving?: ServingServices | false;
-  /** Cuts off a request not received and answered in time (slow clients); 0 = no limit. */
+  /** Answers 408 to a client whose request headers are not in within this (slow clients; default 30 s); 0 = no limit. */
   requestTimeoutMs?: number;
 }
 
@@ -46,7 +46,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const app = Fastify({
     logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
     bodyLimit: MAX_JSON_BODY_BYTES,
-    requestTimeout: options.requestTimeoutMs ?? 0,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
 

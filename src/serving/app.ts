@@ -28,9 +28,15 @@ export async function buildServingApp(parts: ServingParts, config: ServingConfig
   const app = Fastify({
     logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
     bodyLimit: config.maxBodyBytes,
+    // Slow clients: requestTimeout cuts a request whose headers never complete (408); connectionTimeout one whose
+    // body stalls mid-way (Node hands the body to the app once the headers are in). Between requests a keep-alive
+    // socket is governed by keepAliveTimeout instead.
     requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
     // Keep-alive connections idle longer than a load balancer's (commonly 60 s) would be cut under it.
     keepAliveTimeout: 65_000,
+    // Node checks request timeouts on this interval (30 s by default), so a slow client is cut within a tenth of the timeout.
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 10))) },
   });
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

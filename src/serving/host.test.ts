@@ -20,6 +20,13 @@ const ROW = { rows: [{ x: 1, plan: 'a' }] };
 /** A refresh interval that never fires during a test: the test calls refresh() itself. */
 const HOUR = 3_600_000;
 
+/** The plain protocol's response. */
+interface PlainBody {
+  revision: number;
+  predictions: { prediction_id: string; prediction: string; model: string; arm: string }[];
+}
+const body = async (res: Response) => (await res.json()) as PlainBody;
+
 let h: ServingHarness;
 
 beforeAll(async () => {
@@ -134,9 +141,43 @@ describe('following an alias', () => {
       expect(s.serving.host.livePlan('slowpoke')!.arms[0].modelVersion).toBe('2');
       const res = await pending;
       expect(res.status).toBe(200);
-      expect((await res.json()).predictions[0]).toMatchObject({ prediction: 'old', model: 'slowpoke/1' });
+      expect((await body(res)).predictions[0]).toMatchObject({ prediction: 'old', model: 'slowpoke/1' });
       const after = await fetch(`${s.url}/api/v1/deployments/slowpoke/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ROW) });
-      expect((await after.json()).predictions[0]).toMatchObject({ prediction: 'new', model: 'slowpoke/2' });
+      expect((await body(after)).predictions[0]).toMatchObject({ prediction: 'new', model: 'slowpoke/2' });
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+});
+
+describe('an alias moved to a version that cannot load', () => {
+  it('keeps serving the old version with the revision marked failed, and ready again once the alias is back', async () => {
+    await h.register('wobbly', taggedModule('w1'));
+    await h.register('wobbly', 'export async function predict(rows) { return rows.map(( => 1); }\n');
+    await h.ctx.registry.setAlias('wobbly', 'champion', 1);
+    const s = await listening({ refreshIntervalMs: HOUR });
+    const ask = async () => {
+      const res = await fetch(`${s.url}/api/v1/deployments/wobbly/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ROW) });
+      expect(res.status).toBe(200);
+      return (await body(res)).predictions[0].model as string;
+    };
+    try {
+      await s.serving.deployments.deploy('wobbly', { model: 'wobbly@champion' });
+      await s.serving.host.refresh();
+      expect(await ask()).toBe('wobbly/1');
+
+      await h.ctx.registry.setAlias('wobbly', 'champion', 2);
+      await s.serving.host.refresh();
+      expect(await ask()).toBe('wobbly/1');
+      let rev = await s.serving.deployments.getRevision('wobbly', 1);
+      expect(rev.status).toBe('failed');
+      expect(rev.statusMessage).toMatch(/syntax/i);
+
+      await h.ctx.registry.setAlias('wobbly', 'champion', 1);
+      await s.serving.host.refresh();
+      expect(await ask()).toBe('wobbly/1');
+      rev = await s.serving.deployments.getRevision('wobbly', 1);
+      expect(rev).toMatchObject({ status: 'ready', statusMessage: null, resolved: [{ arm: 'primary', modelName: 'wobbly', modelVersion: '1' }] });
     } finally {
       await s.close();
     }
@@ -204,7 +245,7 @@ describe('closing the app', () => {
           const rows = [{ x: i % 10, plan: `c${c}` }, { x: 1, plan: null }];
           const res = await fetch(`http://127.0.0.1:${port}/api/v1/deployments/flush/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows }) });
           expect(res.status).toBe(200);
-          acknowledged.push(...(await res.json()).predictions.map((p: { prediction_id: string }) => p.prediction_id));
+          acknowledged.push(...(await body(res)).predictions.map((p) => p.prediction_id));
         }
       }),
     );

@@ -190,7 +190,14 @@ export class ServingHost {
     }
     const versions = resolved.map((r, i) => ({ arm: revision.policy.arms[i], modelName: r.name ?? r.uri, modelVersion: String(r.version ?? r.source) }));
     const fingerprint = fingerprintOf(revision.revision, versions);
-    if (current && current.fingerprint === fingerprint) return true;
+    if (current && current.fingerprint === fingerprint) {
+      // Back to what is loaded after a failed attempt (an alias moved to a broken version and back): the revision serves, so it is ready again.
+      if (this.failed.has(name) && current.revision.revision === revision.revision) {
+        this.failed.delete(name);
+        await this.markReady(current);
+      }
+      return true;
+    }
     if (this.failed.get(name) === fingerprint) return false;
     const acquired: PooledModel[] = [];
     try {
@@ -213,10 +220,19 @@ export class ServingHost {
     this.plans.set(name, plan);
     this.failed.delete(name);
     if (current) this.retire(current);
-    const resolvedArms: ResolvedArm[] = live.map((a) => ({ arm: a.arm.name, model: a.arm.model, modelName: a.modelName, modelVersion: a.modelVersion }));
-    this.options.logger?.info(`deployment ${name}: serving revision ${revision.revision} (${resolvedArms.map((a) => `${a.arm} ${a.modelName}/${a.modelVersion}`).join(', ')})`);
-    await this.options.deployments.markRevision(name, revision.revision, 'ready', { resolved: resolvedArms }).catch((err) => this.options.logger?.warn(`could not mark ${name} revision ${revision.revision} ready: ${messageOf(err)}`));
+    await this.markReady(plan);
     return true;
+  }
+
+  private async markReady(plan: Plan): Promise<void> {
+    const name = plan.deployment.name;
+    const revision = plan.revision.revision;
+    const live = [...plan.arms, ...plan.shadows];
+    const resolvedArms: ResolvedArm[] = plan.revision.policy.arms
+      .map((arm) => live.find((a) => a.arm.name === arm.name)!)
+      .map((a) => ({ arm: a.arm.name, model: a.arm.model, modelName: a.modelName, modelVersion: a.modelVersion }));
+    this.options.logger?.info(`deployment ${name}: serving revision ${revision} (${resolvedArms.map((a) => `${a.arm} ${a.modelName}/${a.modelVersion}`).join(', ')})`);
+    await this.options.deployments.markRevision(name, revision, 'ready', { resolved: resolvedArms }).catch((err) => this.options.logger?.warn(`could not mark ${name} revision ${revision} ready: ${messageOf(err)}`));
   }
 
   private async fail(deployment: Deployment, revision: Revision, message: string, fingerprint: string, opts: { fallback?: boolean }): Promise<void> {
