@@ -24,6 +24,9 @@ export interface ServingAppOptions {
   metricsText?: (registry: Registry) => Promise<string>;
 }
 
+/** Node checks request timeouts on this interval (30 s by default), so a slow client is cut within a tenth of the timeout. */
+const checkingInterval = (timeoutMs: number) => Math.max(100, Math.min(30_000, Math.floor(timeoutMs / 10)));
+
 export async function buildServingApp(parts: ServingParts, config: ServingConfig, options: ServingAppOptions = {}): Promise<{ app: FastifyInstance; serving: ServingServices; metrics: Registry }> {
   const app = Fastify({
     logger: options.logger ? { level: process.env.FLYWHEEL_LOG_LEVEL ?? 'info' } : false,
@@ -32,11 +35,11 @@ export async function buildServingApp(parts: ServingParts, config: ServingConfig
     // body stalls mid-way (Node hands the body to the app once the headers are in). Between requests a keep-alive
     // socket is governed by keepAliveTimeout instead.
     requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    // Later than the 408 check can fire, so a client whose headers stall still gets its 408.
+    connectionTimeout: config.requestTimeoutMs + 2 * checkingInterval(config.requestTimeoutMs),
     // Keep-alive connections idle longer than a load balancer's (commonly 60 s) would be cut under it.
     keepAliveTimeout: 65_000,
-    // Node checks request timeouts on this interval (30 s by default), so a slow client is cut within a tenth of the timeout.
-    http: { connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 10))) },
+    http: { connectionsCheckingInterval: checkingInterval(config.requestTimeoutMs) },
   });
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

@@ -89,7 +89,8 @@ function parseValue(key: keyof ServingConfig, name: string, raw: unknown): Servi
     return t;
   }
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  const min = key === 'maxBatchWaitMicros' || key === 'threads' ? 0 : 1;
+  // 0 is meaningful for these: no wait, inline models, no polling (refresh on demand only).
+  const min = key === 'maxBatchWaitMicros' || key === 'threads' || key === 'refreshIntervalMs' ? 0 : 1;
   if (!Number.isSafeInteger(n) || n < min) throw bad(name, raw, `an integer of at least ${min}`);
   return n;
 }

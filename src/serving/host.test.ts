@@ -110,7 +110,8 @@ describe('following an alias', () => {
       expect(detail.currentRevision).toBe(1);
       expect(detail.servingRevision).toBe(1);
       expect(detail.revision.status).toBe('ready');
-      expect(detail.revision.resolved).toEqual([{ arm: 'primary', model: 'models:/churn@champion', modelName: 'churn', modelVersion: '2' }]);
+      expect(detail.revision.resolved).toHaveLength(1);
+      expect(detail.revision.resolved![0]).toMatchObject({ arm: 'primary', model: 'models:/churn@champion', modelName: 'churn', modelVersion: '2' });
       const events = await listEvents(h.ctx.store.db, { entityType: 'deployment', entityId: 'churn' });
       expect(events.map((e) => e.kind)).toEqual(['deployment.created', 'deployment.revision_ready', 'deployment.rolled']);
       expect(events[2].payload).toMatchObject({ revision: 1, resolved: [{ arm: 'primary', modelVersion: '2' }] });
@@ -217,6 +218,8 @@ describe('a fresh process', () => {
 describe('closing the app', () => {
   it('writes every acknowledged prediction to the log', async () => {
     await h.register('flush', taggedModule('f'));
+    // A slow shadow: its copies are still being predicted when the app closes.
+    await h.register('flush', taggedModule('s', 30));
     // The app makes its own serving host from the environment: a log that would not flush on its own for ten minutes.
     const saved = { flush: process.env[SERVING_ENV_VARS.logFlushIntervalMs], batch: process.env[SERVING_ENV_VARS.logBatchSize] };
     process.env[SERVING_ENV_VARS.logFlushIntervalMs] = '600000';
@@ -233,7 +236,7 @@ describe('closing the app', () => {
         else process.env[k] = v;
       }
     }
-    const created = await app.inject({ method: 'POST', url: '/api/v1/deployments', payload: { name: 'flush', model: 'flush/1' } });
+    const created = await app.inject({ method: 'POST', url: '/api/v1/deployments', payload: { name: 'flush', model: 'flush/1', shadow: 'flush/2' } });
     expect(created.statusCode).toBe(201);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
@@ -258,7 +261,12 @@ describe('closing the app', () => {
     await app.close();
 
     const logged = await deploymentService({ store: h.ctx.store, registry: h.ctx.registry }).predictions('flush', { limit: 1_000_000 });
-    expect(logged.map((p) => p.predictionId).sort()).toEqual([...acknowledged].sort());
-    expect(logged.every((p) => p.prediction === 'f' && p.error === null)).toBe(true);
+    const primaries = logged.filter((p) => !p.shadow);
+    expect(primaries.map((p) => p.predictionId).sort()).toEqual([...acknowledged].sort());
+    expect(primaries.every((p) => p.prediction === 'f' && p.error === null)).toBe(true);
+    // Shadow copies still running at close were waited for and logged too.
+    const shadows = logged.filter((p) => p.shadow);
+    expect(shadows.map((p) => p.predictionId).sort()).toEqual(acknowledged.map((id) => `${id}~shadow`).sort());
+    expect(shadows.every((p) => p.prediction === 's' && p.error === null)).toBe(true);
   }, 60_000);
 });

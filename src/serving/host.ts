@@ -67,6 +67,7 @@ export interface LiveArm {
   arm: Arm;
   modelName: string;
   modelVersion: string;
+  versionId: string | null;
   pooled: PooledModel;
 }
 
@@ -188,7 +189,7 @@ export class ServingHost {
       await this.fail(deployment, revision, `cannot resolve the models: ${messageOf(err)}`, `${revision.revision}:unresolved`, opts);
       return false;
     }
-    const versions = resolved.map((r, i) => ({ arm: revision.policy.arms[i], modelName: r.name ?? r.uri, modelVersion: String(r.version ?? r.source) }));
+    const versions = resolved.map((r, i) => ({ arm: revision.policy.arms[i], modelName: r.name ?? r.uri, modelVersion: String(r.version ?? r.source), versionId: r.modelVersion?.id ?? null }));
     const fingerprint = fingerprintOf(revision.revision, versions);
     if (current && current.fingerprint === fingerprint) {
       // Back to what is loaded after a failed attempt (an alias moved to a broken version and back): the revision serves, so it is ready again.
@@ -207,7 +208,7 @@ export class ServingHost {
       await this.fail(deployment, revision, messageOf(err), fingerprint, opts);
       return false;
     }
-    const live: LiveArm[] = versions.map((v, i) => ({ arm: v.arm, modelName: v.modelName, modelVersion: v.modelVersion, pooled: acquired[i] }));
+    const live: LiveArm[] = versions.map((v, i) => ({ arm: v.arm, modelName: v.modelName, modelVersion: v.modelVersion, versionId: v.versionId, pooled: acquired[i] }));
     const plan: Plan = {
       deployment,
       revision,
@@ -230,7 +231,7 @@ export class ServingHost {
     const live = [...plan.arms, ...plan.shadows];
     const resolvedArms: ResolvedArm[] = plan.revision.policy.arms
       .map((arm) => live.find((a) => a.arm.name === arm.name)!)
-      .map((a) => ({ arm: a.arm.name, model: a.arm.model, modelName: a.modelName, modelVersion: a.modelVersion }));
+      .map((a) => ({ arm: a.arm.name, model: a.arm.model, modelName: a.modelName, modelVersion: a.modelVersion, versionId: a.versionId }));
     this.options.logger?.info(`deployment ${name}: serving revision ${revision} (${resolvedArms.map((a) => `${a.arm} ${a.modelName}/${a.modelVersion}`).join(', ')})`);
     await this.options.deployments.markRevision(name, revision, 'ready', { resolved: resolvedArms }).catch((err) => this.options.logger?.warn(`could not mark ${name} revision ${revision} ready: ${messageOf(err)}`));
   }
@@ -300,6 +301,11 @@ export class ServingHost {
     if (!known || (this.options.only && !this.options.only.includes(name))) throw notFound(`Deployment ${name} not found`);
     const why = known.revision.status === 'failed' ? `: revision ${known.revision.revision} failed to load (${known.revision.statusMessage})` : ' yet';
     throw new FlywheelError('FW_NOT_READY', `Deployment ${name} is not serving${why}`, { retryAfterSeconds: 1 });
+  }
+
+  /** Whether this process serves `name` at all (a replica may be dedicated to some deployments). */
+  serves(name: string): boolean {
+    return !this.options.only || this.options.only.includes(name);
   }
 
   /** The names this process serves. */

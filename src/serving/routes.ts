@@ -262,7 +262,7 @@ export const servingRoutes: FastifyPluginAsync<ServingRouteOptions> = async (fas
   app.get('/v2/health/ready', { schema: { hide: true } }, async (_req, reply) => {
     // Ready once every deployment this process should serve has a live plan.
     const state = await deployments.servingState();
-    const ready = state.every((s) => host.livePlan(s.deployment.name) !== undefined);
+    const ready = state.every((s) => !host.serves(s.deployment.name) || host.livePlan(s.deployment.name) !== undefined);
     return reply.code(ready ? 200 : 503).send({ ready });
   });
 

@@ -188,6 +188,25 @@ for (const backend of BACKENDS) {
         await rejects(svc.setTraffic('nosuch', {}), 'FW_NOT_FOUND');
       });
 
+      it('setTraffic on a whole policy with its own arm names keeps its first answering arm as the primary', async () => {
+        await svc.deploy('custom', {
+          policy: {
+            kind: 'ab',
+            arms: [
+              { name: 'mirror', model: 'churn/3', weight: 0, shadow: true },
+              { name: 'control', model: 'churn/1', weight: 70 },
+              { name: 'treatment', model: 'churn/2', weight: 30 },
+            ],
+            key: null,
+          },
+        });
+        const d = await svc.setTraffic('custom', { canary: 'churn/2:5%' });
+        expect(d.revision.policy.arms.map((a) => [a.name, a.model, a.weight])).toEqual([
+          ['primary', 'models:/churn/1', 95],
+          ['canary', 'models:/churn/2', 5],
+        ]);
+      });
+
       it('rollback makes a new revision with an earlier policy (default: the one before the current)', async () => {
         // traffic: 1 single champion, 2 canary, 3 ab, 4 single churn/3.
         const back = await svc.rollback('traffic');
@@ -200,6 +219,21 @@ for (const backend of BACKENDS) {
         const before = await snapshot();
         await rejects(svc.rollback('traffic', 99), 'FW_NOT_FOUND');
         expect(await snapshot()).toEqual(before);
+      });
+
+      it('numbers concurrent changes one after another, creating a deployment once', async () => {
+        // Replicas and users change deployments at the same time; each change must become its own revision.
+        const created = await Promise.all(Array.from({ length: 4 }, () => svc.deploy('race', { model: 'churn/1' })));
+        const revised = await Promise.all(Array.from({ length: 5 }, (_, i) => svc.deploy('race', { model: `churn/${(i % 3) + 1}` })));
+        const numbers = [...created, ...revised].map((d) => d.revision.revision);
+        const d = await svc.get('race');
+        expect(d.currentRevision).toBe(9);
+        expect(d.revisions.map((r) => r.revision)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1]);
+        expect(new Set(d.revisions.map((r) => r.revision)).size).toBe(9);
+        expect(numbers.length).toBe(9);
+        const events = await kinds('race');
+        expect(events.filter((k) => k === 'deployment.created')).toHaveLength(1);
+        expect(events.filter((k) => k === 'deployment.revised')).toHaveLength(8);
       });
 
       it('records deployment —serves→ model_version for every arm', async () => {
@@ -264,6 +298,14 @@ for (const backend of BACKENDS) {
         const events = await listEvents(store.db, { entityType: 'deployment', entityId: 'mark' });
         expect(events.at(-1)).toMatchObject({ kind: 'deployment.rolled', payload: { revision: 2, resolved: rolled } });
         expect((await svc.getRevision('mark', 2)).resolved).toEqual(rolled);
+      });
+
+      it('replicas reporting the same thing at once record it once', async () => {
+        await svc.deploy('replicas', { model: 'churn/1' });
+        const resolved = [{ arm: 'primary', model: 'models:/churn/1', modelName: 'churn', modelVersion: '1' }];
+        const changed = await Promise.all(Array.from({ length: 6 }, () => svc.markRevision('replicas', 1, 'ready', { resolved })));
+        expect(changed.filter(Boolean)).toHaveLength(1);
+        expect(await kinds('replicas')).toEqual(['deployment.created', 'deployment.revision_ready']);
       });
 
       it('an unknown deployment or revision is not an error, just nothing marked', async () => {

@@ -115,24 +115,28 @@ export class DeploymentService {
     const resolved = await this.checkArms(policy);
     const time = this.now();
     await this.db.transaction().execute(async (trx) => {
-      const existing = await findDeployment(trx, name);
-      let id: string;
-      let revision: number;
-      if (existing) {
-        id = existing.deployment_id;
-        revision = Number(existing.current_revision) + 1;
-        await trx
-          .updateTable('deployments')
-          .set({ current_revision: revision, last_updated_time: time, ...(options.description !== undefined ? { description: options.description } : {}) })
-          .where('deployment_id', '=', id)
-          .execute();
-      } else {
-        id = randomUUID().replaceAll('-', '');
-        revision = 1;
+      // Concurrent changes (replicas, users) must each get their own number: a creation racing another
+      // finds the row the other made, and the increment in place holds the row's lock (PostgreSQL)
+      // until commit, so the number read back after it is this transaction's alone.
+      const newId = randomUUID().replaceAll('-', '');
+      let existing = await findDeployment(trx, name);
+      if (!existing) {
         await trx
           .insertInto('deployments')
-          .values({ deployment_id: id, name, description: options.description ?? '', current_revision: 1, serving_revision: null, creation_time: time, last_updated_time: time })
+          .values({ deployment_id: newId, name, description: options.description ?? '', current_revision: 1, serving_revision: null, creation_time: time, last_updated_time: time })
+          .onConflict((oc) => oc.column('name').doNothing())
           .execute();
+        existing = (await findDeployment(trx, name))!;
+      }
+      const id = existing.deployment_id;
+      let revision = 1;
+      if (id !== newId) {
+        await trx
+          .updateTable('deployments')
+          .set((eb) => ({ current_revision: eb('current_revision', '+', 1), last_updated_time: time, ...(options.description !== undefined ? { description: options.description } : {}) }))
+          .where('deployment_id', '=', id)
+          .execute();
+        revision = Number((await findDeployment(trx, name))!.current_revision);
       }
       await trx
         .insertInto('deployment_revisions')
@@ -155,7 +159,9 @@ export class DeploymentService {
   /** A new revision like the current one with the arms changed: the primary kept unless `model` is given. */
   async setTraffic(name: string, change: Partial<PolicyInput>): Promise<DeploymentDetail> {
     const current = await this.get(name);
-    const primary = current.revision.policy.arms.find((a) => !a.shadow && (a.name === 'primary' || a.name === 'a'))!;
+    const answering = current.revision.policy.arms.filter((a) => !a.shadow);
+    // A whole policy may name its arms freely: then its first answering arm is the primary.
+    const primary = answering.find((a) => a.name === 'primary' || a.name === 'a') ?? answering[0];
     return this.deploy(name, { model: change.model ?? primary.model, canary: change.canary, ab: change.ab, shadow: change.shadow, key: change.key ?? current.revision.policy.key });
   }
 
@@ -208,6 +214,12 @@ export class DeploymentService {
     return this.db.transaction().execute(async (trx) => {
       const row = await findDeployment(trx, name);
       if (!row) return false;
+      // Holds the deployment row's lock (PostgreSQL) so replicas reporting at once see each other's report.
+      await trx
+        .updateTable('deployments')
+        .set((eb) => ({ serving_revision: eb.ref('serving_revision') }))
+        .where('deployment_id', '=', row.deployment_id)
+        .execute();
       const rev = await findRevision(trx, row.deployment_id, revision);
       if (!rev) return false;
       const resolved = detail.resolved ? JSON.stringify(detail.resolved) : rev.resolved;
@@ -228,6 +240,9 @@ export class DeploymentService {
           .where('status', '=', 'ready')
           .execute();
         await trx.updateTable('deployments').set({ serving_revision: revision }).where('deployment_id', '=', row.deployment_id).execute();
+        // An alias move serves a version the revision did not name: the graph learns it here.
+        const versionIds = (detail.resolved ?? []).map((a) => a.versionId).filter((v): v is string => typeof v === 'string');
+        await recordEdges(trx, versionIds.map((v) => ({ from: { type: 'deployment', id: row.deployment_id }, relation: 'serves', to: { type: 'model_version', id: v } })));
       }
       const rolled = status === 'ready' && rev.status === 'ready';
       await recordEvent(trx, {

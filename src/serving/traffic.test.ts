@@ -219,6 +219,64 @@ describe('a revision that cannot be loaded', () => {
   }, 60_000);
 });
 
+describe('changing what a deployment serves', () => {
+  const served = async (name: string) => {
+    const res = await predict(name, { rows: [{ x: 1, plan: 'a' }] });
+    return res.statusCode === 200 ? ((res.json() as PlainBody).predictions[0].model as string) : `${res.statusCode}`;
+  };
+
+  it('a new revision, a rollback and a deletion reach the serving process', async () => {
+    await deploy({ name: 'moving', model: 'churn/1' });
+    expect(await served('moving')).toBe('churn/1');
+    await deploy({ name: 'moving', model: 'churn/2' });
+    await until('revision 2 served', async () => (await served('moving')) === 'churn/2', 20_000);
+
+    const back = await app.inject({ method: 'POST', url: '/api/v1/deployments/moving/rollback', payload: {} });
+    expect(back.statusCode).toBe(201);
+    expect(back.json().revision).toMatchObject({ revision: 3, policy: { arms: [{ model: 'models:/churn/1' }] } });
+    await until('the rollback served', async () => (await served('moving')) === 'churn/1', 20_000);
+    const d = await until(
+      'revision 3 ready',
+      async () => {
+        const x = (await app.inject({ method: 'GET', url: '/api/v1/deployments/moving' })).json();
+        return x.servingRevision === 3 ? x : undefined;
+      },
+      20_000,
+    );
+    expect(d.revisions.map((r: { revision: number; status: string }) => [r.revision, r.status])).toEqual([
+      [3, 'ready'],
+      [2, 'superseded'],
+      [1, 'superseded'],
+    ]);
+
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/deployments/moving' })).statusCode).toBe(204);
+    await until('the deleted deployment gone', async () => (await served('moving')) === '404', 20_000);
+    // The name can be used again, from revision 1.
+    expect((await deploy({ name: 'moving', model: 'churn/2' })).revision.revision).toBe(1);
+    await until('the new deployment served', async () => (await served('moving')) === 'churn/2', 20_000);
+  }, 90_000);
+
+  it('a deployment whose only revision cannot load answers 503 naming the failure', async () => {
+    await deploy({ name: 'doomed', model: 'fragile/2' });
+    const res = await until(
+      'the failure recorded',
+      async () => {
+        const r = await predict('doomed', { rows: [{ x: 1, plan: 'a' }] });
+        return r.statusCode === 503 && /failed to load/.test(r.json().error.message) ? r : undefined;
+      },
+      20_000,
+    );
+    expect(res.json().error.code).toBe('FW_NOT_READY');
+    expect(res.json().error.message).toMatch(/revision 1/);
+    expect(res.headers['retry-after']).toBe('1');
+    const v2 = await app.inject({ method: 'GET', url: '/v2/models/doomed/ready' });
+    expect([v2.statusCode, v2.json()]).toEqual([503, { name: 'doomed', ready: false }]);
+    // Everything else goes on serving.
+    expect(await served('canary')).toMatch(/^churn\/[12]$/);
+    expect((await app.inject({ method: 'DELETE', url: '/api/v1/deployments/doomed' })).statusCode).toBe(204);
+  }, 60_000);
+});
+
 describe('one request failing inside a batch', () => {
   it('fails only that request; the good ones batched with it succeed', async () => {
     await deploy({ name: 'slow', model: 'slow/1' });
@@ -321,8 +379,8 @@ describe('with a serving configuration of its own', () => {
   let own: ServingHarness;
   const apps: { app: FastifyInstance; serving: ServingServices }[] = [];
 
-  async function appWith(config: Partial<ServingConfig>): Promise<FastifyInstance> {
-    const serving = createServing({ store: own.ctx.store, tracking: own.ctx.tracking, registry: own.ctx.registry, home: own.home }, resolveServingConfig(config, {}));
+  async function appWith(config: Partial<ServingConfig>, only?: string[]): Promise<FastifyInstance> {
+    const serving = createServing({ store: own.ctx.store, tracking: own.ctx.tracking, registry: own.ctx.registry, home: own.home }, resolveServingConfig(config, {}), undefined, undefined, only);
     const a = await buildApp(own.ctx, { serving });
     await serving.host.start();
     apps.push({ app: a, serving });
@@ -349,6 +407,14 @@ describe('with a serving configuration of its own', () => {
       await serving.host.close();
     }
     await own?.dispose();
+  });
+
+  it('a replica serving some deployments is ready once those are loaded, and 404s the others', async () => {
+    const a = await appWith({}, ['small']);
+    const ready = await a.inject({ method: 'GET', url: '/v2/health/ready' });
+    expect([ready.statusCode, ready.json()]).toEqual([200, { ready: true }]);
+    expect((await a.inject({ method: 'POST', url: '/api/v1/deployments/small/predict', payload: { rows: [{ x: 1, plan: 'a' }] } })).statusCode).toBe(200);
+    expect((await a.inject({ method: 'POST', url: '/api/v1/deployments/slow/predict', payload: { rows: [{ x: 1, plan: 'a' }] } })).statusCode).toBe(404);
   });
 
   it('answers 413 to a body over maxBodyBytes', async () => {

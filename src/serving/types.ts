@@ -34,6 +34,8 @@ export interface ResolvedArm {
   model: string;
   modelName: string;
   modelVersion: string;
+  /** The registry's stable id of the version (the lineage node). */
+  versionId?: string | null;
 }
 
 export interface Revision {
