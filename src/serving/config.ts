@@ -18,8 +18,10 @@ export interface ServingConfig {
   maxQueueRows: number;
   /** A request queued longer than this gets 503. */
   queueTimeoutMs: number;
-  /** Models run on worker threads (off the event loop) when true; inline otherwise. */
+  /** Models run on this many worker threads each (off the event loop); 0 = inline. */
   threads: number;
+  /** onnxruntime's intra-op threads per session. 1 by default: a second spinning thread competes with the event loop on small machines. */
+  onnxThreads: number;
   /** Prediction log: on or off, its buffer, batch and overflow policy. */
   log: boolean;
   logCapacity: number;
@@ -41,9 +43,10 @@ export const DEFAULT_SERVING_CONFIG: Readonly<ServingConfig> = Object.freeze({
   maxQueueRows: 2048,
   queueTimeoutMs: 5000,
   threads: 0,
+  onnxThreads: 1,
   log: true,
   logCapacity: 100_000,
-  logBatchSize: 2000,
+  logBatchSize: 250,
   logFlushIntervalMs: 200,
   logPolicy: 'drop',
   refreshIntervalMs: 1000,
@@ -58,6 +61,7 @@ const ENV: Record<keyof ServingConfig, string> = {
   maxQueueRows: 'FLYWHEEL_SERVING_MAX_QUEUE',
   queueTimeoutMs: 'FLYWHEEL_SERVING_QUEUE_TIMEOUT_MS',
   threads: 'FLYWHEEL_SERVING_THREADS',
+  onnxThreads: 'FLYWHEEL_SERVING_ONNX_THREADS',
   log: 'FLYWHEEL_SERVING_LOG',
   logCapacity: 'FLYWHEEL_SERVING_LOG_BUFFER',
   logBatchSize: 'FLYWHEEL_SERVING_LOG_BATCH',

@@ -127,11 +127,20 @@ export class ServingHost {
     this.log =
       options.log === false
         ? null
-        : new PredictionLog((records) => options.deployments.writePredictions(records), options.log ?? {}, {
-            onDrop: (n) => m?.logDropped.inc(n),
-            onWrite: (n) => m?.logWritten.inc(n),
-            onSinkError: (err) => options.logger?.error(`prediction log write failed (kept, retrying): ${(err as Error).message ?? err}`),
-          });
+        : new PredictionLog(
+            async (records) => {
+              // Writes to SQLite run on this thread: yield to waiting requests before each batch, so one flush
+              // never holds the event loop for more than one batch's insert.
+              await new Promise((resolve) => setImmediate(resolve));
+              await options.deployments.writePredictions(records);
+            },
+            options.log ?? {},
+            {
+              onDrop: (n) => m?.logDropped.inc(n),
+              onWrite: (n) => m?.logWritten.inc(n),
+              onSinkError: (err) => options.logger?.error(`prediction log write failed (kept, retrying): ${(err as Error).message ?? err}`),
+            },
+          );
   }
 
   /** Loads every deployment once, then keeps polling. */
@@ -335,7 +344,8 @@ export class ServingHost {
     plan.inflight++;
     const m = this.options.metrics;
     const labels = { deployment: plan.deployment.name, version: `${arm.modelName}/${arm.modelVersion}`, arm: arm.arm.name };
-    m?.requests.inc({ ...labels, protocol: options.protocol });
+    const counters = m ? this.armCounters(arm, labels, options.protocol, m) : undefined;
+    counters?.requests.inc();
     const started = performance.now();
     const time = Date.now();
     const ids = rows.map(() => randomUUID());
@@ -350,7 +360,7 @@ export class ServingHost {
         throw fw;
       }
       const latencyMs = performance.now() - started;
-      m?.latency.observe(labels, latencyMs / 1000);
+      counters?.latency.observe(latencyMs / 1000);
       const logged = this.record(plan, arm, ids, rows, predictions, null, time, latencyMs, options.key, false);
       for (const shadow of plan.shadows) this.shadow(plan, shadow, ids, rows, options.key);
       // Only the 'block' overflow policy makes a request wait for room in the log (back-pressure).
@@ -372,6 +382,17 @@ export class ServingHost {
         idle();
       }
     }
+  }
+
+  /** Label-bound metric children per arm and protocol: resolving label objects on every request showed in profiles. */
+  private readonly counterCache = new WeakMap<LiveArm, Map<string, { requests: { inc(): void }; latency: { observe(v: number): void } }>>();
+
+  private armCounters(arm: LiveArm, labels: { deployment: string; version: string; arm: string }, protocol: string, m: ServingMetrics) {
+    let byProtocol = this.counterCache.get(arm);
+    if (!byProtocol) this.counterCache.set(arm, (byProtocol = new Map()));
+    let c = byProtocol.get(protocol);
+    if (!c) byProtocol.set(protocol, (c = { requests: m.requests.labels({ ...labels, protocol }), latency: m.latency.labels(labels) }));
+    return c;
   }
 
   /** A copy of the request to a shadow arm: answered by nobody, logged under `<primary id>~<arm>`. */

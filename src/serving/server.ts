@@ -40,13 +40,15 @@ export function deploymentService(parts: Pick<ServingParts, 'store' | 'registry'
 export function createServing(parts: ServingParts, config: ServingConfig, metricsRegistry?: Registry, logger?: ServingHostOptions['logger'], only?: readonly string[]): ServingServices {
   const deployments = deploymentService(parts);
   const cacheDir = path.join(parts.home, 'cache', 'models');
+  // Spinning intra-op threads cost more than they give for the small batches serving runs.
+  const onnxSessionOptions = { intraOpNumThreads: config.onnxThreads, interOpNumThreads: 1 };
   const loadModel = async (resolved: ResolvedModel): Promise<LoadedModel> => {
     const pkg = await readModelPackage(parts.tracking, resolved.packageUri ?? resolved.source, { cacheDir });
     if (config.threads > 0) {
       const { loadModelInThread } = await import('./thread-model.js');
-      return loadModelInThread(pkg.dir, { manifest: pkg.manifest, source: pkg.source, threads: config.threads });
+      return loadModelInThread(pkg.dir, { manifest: pkg.manifest, source: pkg.source, threads: config.threads, onnxSessionOptions });
     }
-    return loadModelFromDir(pkg.dir, { manifest: pkg.manifest, source: pkg.source });
+    return loadModelFromDir(pkg.dir, { manifest: pkg.manifest, source: pkg.source, onnxSessionOptions });
   };
   const host = new ServingHost({
     deployments,
