@@ -11,7 +11,8 @@
 import http from 'node:http';
 import * as ort from 'onnxruntime-node';
 
-const session = await ort.InferenceSession.create(process.argv[2]);
+// The same session options as Flywheel's serving (one intra-op thread), so the comparison is of everything around session.run.
+const session = await ort.InferenceSession.create(process.argv[2], { intraOpNumThreads: 1, interOpNumThreads: 1 });
 const inputNames = new Set(session.inputNames);
 
 function infer(body) {
