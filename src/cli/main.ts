@@ -20,6 +20,7 @@ import { registerModelCommands } from '../registry/commands.js';
 import { registerModelImportCommand } from '../models/commands.js';
 import { registerTrainCommands } from '../models/train-commands.js';
 import { registerServingCommands } from '../serving/commands.js';
+import { registerMonitoringCommands } from '../monitoring/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerModelImportCommand(registerModelCommands(program));
   registerTrainCommands(program);
   registerServingCommands(program);
+  registerMonitoringCommands(program);
   return program;
 }
 

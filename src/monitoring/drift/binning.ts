@@ -18,6 +18,7 @@
  */
 
 import { invalidArgument } from '../../core/errors.js';
+import { countBelow, sortedCopy } from './sort.js';
 
 export interface BinnedPair {
   /** Bin labels: category names, distinct values, or `[lo, hi)` edges for histogram bins. */
@@ -161,17 +162,36 @@ function edgeLabels(edges: ArrayLike<number>, open: boolean): string[] {
   return labels;
 }
 
+/**
+ * Counts per bin (side='right' inner edges, as countByInnerEdges) of a sorted
+ * sample: bin k holds the values in [e_k, e_{k+1}), so its count is a
+ * difference of two binary searches instead of a pass over the values.
+ */
+export function countSortedByInnerEdges(sorted: Float64Array, edges: Float64Array): Float64Array {
+  const counts = new Float64Array(edges.length + 1);
+  let below = 0;
+  for (let k = 0; k < edges.length; k++) {
+    const next = countBelow(sorted, edges[k]!);
+    counts[k] = next - below;
+    below = next;
+  }
+  counts[edges.length] = sorted.length - below;
+  return counts;
+}
+
+/** Reference-quantile bins of two samples already sorted ascending (NaN-free, non-empty). */
+export function binQuantileSorted(sortedReference: Float64Array, sortedCurrent: Float64Array, bins = DEFAULT_QUANTILE_BINS): BinnedPair {
+  const edges = quantileEdges(sortedReference, bins);
+  return {
+    labels: edgeLabels(edges, true),
+    reference: countSortedByInnerEdges(sortedReference, edges),
+    current: countSortedByInnerEdges(sortedCurrent, edges),
+  };
+}
+
 /** Counts of two numeric samples (NaN-free, non-empty) on common bins. */
 export function binNumeric(reference: Float64Array, current: Float64Array, binning: NumericBinning): BinnedPair {
-  if (binning.kind === 'quantile') {
-    const sortedRef = Float64Array.from(reference).sort();
-    const edges = quantileEdges(sortedRef, binning.bins ?? DEFAULT_QUANTILE_BINS);
-    return {
-      labels: edgeLabels(edges, true),
-      reference: countByInnerEdges(reference, edges),
-      current: countByInnerEdges(current, edges),
-    };
-  }
+  if (binning.kind === 'quantile') return binQuantileSorted(sortedCopy(reference), sortedCopy(current), binning.bins);
   if (distinctCountUpTo(STURGES_MIN_DISTINCT, reference) <= STURGES_MIN_DISTINCT) return countDistinctValues(reference, current);
   const edges = sturgesEdges(reference, current);
   return {

@@ -14,6 +14,8 @@
  *    doubles (SciPy/xsf uses double-double), good to ~1e-10 relative.
  */
 
+import { sortedCopy } from './sort.js';
+
 export type KsMethod = 'exact' | 'asymp';
 
 export interface KsResult {
@@ -24,10 +26,6 @@ export interface KsResult {
 
 /** SciPy's MAX_AUTO_N: 'auto' is exact when both samples are at most this large. */
 export const KS_MAX_EXACT_N = 10000;
-
-function sorted(values: Float64Array): Float64Array {
-  return Float64Array.from(values).sort();
-}
 
 /** The KS statistic sup |F1 − F2| over the pooled sample; inputs must be sorted, NaN-free. */
 export function ksStatistic(a: Float64Array, b: Float64Array): number {
@@ -484,10 +482,15 @@ export function kstwoSf(x: number, n: number): number {
  * non-empty (callers drop missing values first); they are not modified.
  */
 export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
+  return ks2sampSorted(sortedCopy(a), sortedCopy(b));
+}
+
+/** ks2samp on samples already sorted ascending (the report sorts each column once). */
+export function ks2sampSorted(a: Float64Array, b: Float64Array): KsResult {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('ks2samp needs two non-empty samples');
-  const d = ksStatistic(sorted(a), sorted(b));
+  const d = ksStatistic(a, b);
   if (Math.max(n1, n2) <= KS_MAX_EXACT_N) {
     const exact = exactPValue(n1, n2, d);
     // SciPy returns the statistic re-quantised to h/lcm on the exact path.

@@ -119,6 +119,8 @@ describe('driftReport', () => {
     expect(r.columns[0]).toMatchObject({ method: 'psi', threshold: 0.1, p_value: null, drifted: true, details: { binning: 'quantile' } });
     expectClose(r.columns[0]!.statistic, REPORT_EXPECTED.psi_quantile_ab);
     expect(r.columns[1]).toMatchObject({ method: 'ks', threshold: 0.001, drifted: false });
+    // PSI over 10 reference-quantile bins is reported for every column, whatever its method.
+    expectClose(r.columns[1]!.psi, REPORT_EXPECTED.psi_quantile_ab);
   });
 
   it('declares dataset drift when the drifted share reaches the configured share', () => {

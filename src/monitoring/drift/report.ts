@@ -6,6 +6,10 @@
  * missing, as Evidently drops them), a categorical column an array of strings
  * with null for missing. Missing values are dropped before every test.
  *
+ * Every column also reports `psi` (10 reference-quantile bins, or categories),
+ * outside the verdict. For speed each numeric side is sorted once and shared by
+ * KS, Wasserstein and the quantile bins, and categories are counted once.
+ *
  * Bad input and degenerate data:
  *  - a column present on one side only, columns of different kinds, columns of
  *    unequal length within a set, an override naming an unknown column or a
@@ -21,13 +25,16 @@ import { invalidArgument } from '../../core/errors.js';
 import {
   binCategorical,
   binNumeric,
+  binQuantileSorted,
+  DEFAULT_QUANTILE_BINS,
   distinctCountUpTo,
   fillZeroShares,
   toShares,
   type BinnedPair,
   type NumericBinning,
 } from './binning.js';
-import { ks2samp } from './ks.js';
+import { ks2sampSorted } from './ks.js';
+import { sortedCopy } from './sort.js';
 import {
   chiSquareContingency,
   chiSquareGoodnessOfFit,
@@ -35,7 +42,7 @@ import {
   jensenShannonDistance,
   klDivergence,
   populationStabilityIndex,
-  wassersteinDistanceNormed,
+  wassersteinDistanceNormedSorted,
   zTestProportions,
 } from './stats.js';
 import {
@@ -82,6 +89,12 @@ export interface ColumnDriftResult {
   threshold: number;
   drifted: boolean;
   status: 'ok' | 'no data';
+  /**
+   * PSI of the column whatever its method (Evidently's smoothing): numeric
+   * columns over 10 reference-quantile bins, categorical ones per category;
+   * null when there is no data. Not part of the verdict.
+   */
+  psi: number | null;
   /** Method-specific facts: KS path, chi-square dof / Yates, binning used. */
   details?: Record<string, unknown>;
 }
@@ -119,7 +132,11 @@ function finiteValues(values: Float64Array): Float64Array {
   return out;
 }
 
-const presentValues = (values: CategoricalValues): string[] => values.filter((v): v is string => v !== null);
+function presentCount(values: CategoricalValues): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] !== null) n++;
+  return n;
+}
 
 /** Python's default str ordering: by code point (JS `<` compares UTF-16 units). */
 function compareCodePoints(a: string, b: string): number {
@@ -134,11 +151,65 @@ function compareCodePoints(a: string, b: string): number {
   }
 }
 
-type Clean = { kind: 'numeric'; ref: Float64Array; cur: Float64Array } | { kind: 'categorical'; ref: string[]; cur: string[] };
+/**
+ * One column's missing-free values, with what several methods share computed
+ * once on first use: the sorted samples (KS, Wasserstein, quantile bins) and
+ * the category counts (every categorical method and PSI).
+ */
+class Numeric {
+  readonly kind = 'numeric';
+  private sorted?: [Float64Array, Float64Array];
+  constructor(
+    readonly ref: Float64Array,
+    readonly cur: Float64Array,
+  ) {}
+  get nRef(): number {
+    return this.ref.length;
+  }
+  get nCur(): number {
+    return this.cur.length;
+  }
+  sortedPair(): [Float64Array, Float64Array] {
+    return (this.sorted ??= [sortedCopy(this.ref), sortedCopy(this.cur)]);
+  }
+}
+
+class Categorical {
+  readonly kind = 'categorical';
+  readonly nRef: number;
+  readonly nCur: number;
+  private counts?: BinnedPair;
+  constructor(
+    readonly ref: CategoricalValues,
+    readonly cur: CategoricalValues,
+  ) {
+    this.nRef = presentCount(ref);
+    this.nCur = presentCount(cur);
+  }
+  categoryCounts(): BinnedPair {
+    return (this.counts ??= binCategorical(this.ref, this.cur));
+  }
+  /** Whether the present values are all within at most `cap` distinct ones (cap + 1 otherwise). */
+  distinctUpTo(cap: number): number {
+    if (this.counts) return Math.min(this.counts.labels.length, cap + 1);
+    const seen = new Set<string>();
+    for (const side of [this.ref, this.cur]) {
+      for (let i = 0; i < side.length; i++) {
+        const v = side[i];
+        if (v === null || v === undefined) continue;
+        seen.add(v);
+        if (seen.size > cap) return cap + 1;
+      }
+    }
+    return seen.size;
+  }
+}
+
+type Clean = Numeric | Categorical;
 
 /** Counts per distinct value / category over both sides. */
 function discreteCounts(data: Clean): BinnedPair {
-  if (data.kind === 'categorical') return binCategorical(data.ref, data.cur);
+  if (data.kind === 'categorical') return data.categoryCounts();
   // Distinct numeric values as categories: the 'sturges' path counts distinct values only up to 20, so count directly.
   const index = new Map<number, number>();
   for (const s of [data.ref, data.cur]) for (const v of s) if (!index.has(v)) index.set(v, index.size);
@@ -150,7 +221,18 @@ function discreteCounts(data: Clean): BinnedPair {
 }
 
 function binned(data: Clean, binning: NumericBinning): BinnedPair {
-  return data.kind === 'categorical' ? binCategorical(data.ref, data.cur) : binNumeric(data.ref, data.cur, binning);
+  if (data.kind === 'categorical') return data.categoryCounts();
+  if (binning.kind === 'quantile') {
+    const [sortedRef, sortedCur] = data.sortedPair();
+    return binQuantileSorted(sortedRef, sortedCur, binning.bins);
+  }
+  return binNumeric(data.ref, data.cur, binning);
+}
+
+/** PSI over the column's default bins (10 reference quantiles, or categories), with Evidently's smoothing. */
+function psiOf(data: Clean): number {
+  const b = binned(data, { kind: 'quantile', bins: DEFAULT_QUANTILE_BINS });
+  return populationStabilityIndex(fillZeroShares(toShares(b.reference, data.nRef)), fillZeroShares(toShares(b.current, data.nCur)));
 }
 
 function runMethod(
@@ -159,15 +241,15 @@ function runMethod(
   data: Clean,
   opts: ColumnDriftOptions,
 ): { statistic: number; pValue: number | null; details?: Record<string, unknown> } {
-  const nRef = data.ref.length;
-  const nCur = data.cur.length;
+  const nRef = data.nRef;
+  const nCur = data.nCur;
   switch (method) {
     case 'ks': {
-      const r = ks2samp(data.ref as Float64Array, data.cur as Float64Array);
+      const r = ks2sampSorted(...(data as Numeric).sortedPair());
       return { statistic: r.statistic, pValue: r.pValue, details: { ks_method: r.method } };
     }
     case 'wasserstein':
-      return { statistic: wassersteinDistanceNormed(data.ref as Float64Array, data.cur as Float64Array), pValue: null };
+      return { statistic: wassersteinDistanceNormedSorted(...(data as Numeric).sortedPair()), pValue: null };
     case 'chisquare': {
       const c = discreteCounts(data);
       const r = chiSquareGoodnessOfFit(c.reference, c.current);
@@ -259,8 +341,8 @@ export function driftReport(reference: ColumnSet, current: ColumnSet, options: D
       throw invalidArgument(`column "${name}" is numeric on one side and categorical on the other`, { column: name });
     }
     const data: Clean = isNumeric(refValues)
-      ? { kind: 'numeric', ref: finiteValues(refValues), cur: finiteValues(curValues as Float64Array) }
-      : { kind: 'categorical', ref: presentValues(refValues), cur: presentValues(curValues as CategoricalValues) };
+      ? new Numeric(finiteValues(refValues), finiteValues(curValues as Float64Array))
+      : new Categorical(refValues, curValues as CategoricalValues);
     const opts = perColumn[name] ?? {};
     checkOptions(name, data.kind, opts);
 
@@ -268,12 +350,15 @@ export function driftReport(reference: ColumnSet, current: ColumnSet, options: D
     if (opts.method) method = opts.method;
     else {
       // The rule only distinguishes ≤ 2, ≤ 5 and more, so counting stops past 5.
-      const distinct = distinctCountUpTo<number | string>(NUMERIC_AS_CATEGORICAL_MAX_DISTINCT, data.ref, data.cur);
-      method = selectDefaultMethod({ kind: data.kind, referenceRows: data.ref.length, distinctValues: distinct });
+      const distinct =
+        data.kind === 'numeric'
+          ? distinctCountUpTo<number>(NUMERIC_AS_CATEGORICAL_MAX_DISTINCT, data.ref, data.cur)
+          : data.distinctUpTo(NUMERIC_AS_CATEGORICAL_MAX_DISTINCT);
+      method = selectDefaultMethod({ kind: data.kind, referenceRows: data.nRef, distinctValues: distinct });
     }
     const threshold = opts.threshold ?? METHOD_SPECS[method].defaultThreshold;
-    if (data.ref.length === 0 || data.cur.length === 0) {
-      columns.push({ column: name, type: data.kind, method, statistic: null, p_value: null, threshold, drifted: false, status: 'no data' });
+    if (data.nRef === 0 || data.nCur === 0) {
+      columns.push({ column: name, type: data.kind, method, statistic: null, p_value: null, threshold, drifted: false, status: 'no data', psi: null });
       continue;
     }
     const r = runMethod(name, method, data, opts);
@@ -286,20 +371,26 @@ export function driftReport(reference: ColumnSet, current: ColumnSet, options: D
       threshold,
       drifted: isDrifted(method, r.statistic, r.pValue, threshold),
       status: 'ok',
+      psi: method === 'psi' && !opts.binning ? r.statistic : psiOf(data),
     };
     if (r.details) result.details = r.details;
     columns.push(result);
   }
+  return { columns, dataset: datasetVerdict(columns, driftShare) };
+}
+
+/**
+ * The dataset verdict over column results (columns without data left out), so
+ * reports computed a column at a time — to bound memory — combine exactly as one.
+ */
+export function datasetVerdict(columns: readonly ColumnDriftResult[], driftShare = DEFAULT_DRIFT_SHARE): DriftReport['dataset'] {
   const withData = columns.filter((c) => c.status === 'ok');
   const drifted = withData.filter((c) => c.drifted).length;
   const share = withData.length === 0 ? 0 : drifted / withData.length;
   return {
-    columns,
-    dataset: {
-      drifted_share: share,
-      drifted: withData.length > 0 && share >= driftShare,
-      drift_share_threshold: driftShare,
-      columns_with_data: withData.length,
-    },
+    drifted_share: share,
+    drifted: withData.length > 0 && share >= driftShare,
+    drift_share_threshold: driftShare,
+    columns_with_data: withData.length,
   };
 }

@@ -12,6 +12,7 @@
  *  - Jensen–Shannon: a negative rounding residue under the square root is 0.
  */
 
+import { sortedCopy } from './sort.js';
 import { chi2Sf, normalCdf } from './special.js';
 
 export interface TestResult {
@@ -99,8 +100,11 @@ export function zTestProportions(refOnes: number, refN: number, curOnes: number,
 
 /** `scipy.stats.wasserstein_distance(u, v)`: ∫|F_u − F_v| over the pooled sorted values (non-empty, NaN-free). */
 export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
-  const a = Float64Array.from(u).sort();
-  const b = Float64Array.from(v).sort();
+  return wassersteinDistanceSorted(sortedCopy(u), sortedCopy(v));
+}
+
+/** wassersteinDistance on samples already sorted ascending. */
+export function wassersteinDistanceSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
@@ -108,10 +112,25 @@ export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
   let total = 0;
   // Walk the pooled sorted values; between consecutive pooled values both CDFs are constant.
   let prev = Math.min(a[0]!, b[0]!);
-  while (i < n1 || j < n2) {
-    const next = Math.min(i < n1 ? a[i]! : Infinity, j < n2 ? b[j]! : Infinity);
+  while (i < n1 && j < n2) {
+    const x = a[i]!;
+    const y = b[j]!;
+    const next = x < y ? x : y;
     total += Math.abs(i / n1 - j / n2) * (next - prev);
     while (i < n1 && a[i]! <= next) i++;
+    while (j < n2 && b[j]! <= next) j++;
+    prev = next;
+  }
+  // One sample is exhausted (its CDF is 1): only the other's values remain.
+  while (i < n1) {
+    const next = a[i]!;
+    total += Math.abs(i / n1 - 1) * (next - prev);
+    while (i < n1 && a[i]! <= next) i++;
+    prev = next;
+  }
+  while (j < n2) {
+    const next = b[j]!;
+    total += Math.abs(1 - j / n2) * (next - prev);
     while (j < n2 && b[j]! <= next) j++;
     prev = next;
   }
@@ -133,7 +152,12 @@ export function populationStd(values: Float64Array): number {
 
 /** Evidently's `wasserstein_distance_norm`: W1(ref, cur) / max(np.std(ref), 0.001). */
 export function wassersteinDistanceNormed(reference: Float64Array, current: Float64Array): number {
-  return wassersteinDistance(reference, current) / Math.max(populationStd(reference), 0.001);
+  return wassersteinDistanceNormedSorted(sortedCopy(reference), sortedCopy(current));
+}
+
+/** wassersteinDistanceNormed on samples already sorted ascending. */
+export function wassersteinDistanceNormedSorted(reference: Float64Array, current: Float64Array): number {
+  return wassersteinDistanceSorted(reference, current) / Math.max(populationStd(reference), 0.001);
 }
 
 /** scipy.special.rel_entr(x, y). */
