@@ -21,6 +21,7 @@ import { registerModelImportCommand } from '../models/commands.js';
 import { registerTrainCommands } from '../models/train-commands.js';
 import { registerServingCommands } from '../serving/commands.js';
 import { registerMonitoringCommands } from '../monitoring/commands.js';
+import { registerMonitorCommands } from '../monitoring/monitors/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('flywheel')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerServingCommands(program);
   registerMonitoringCommands(program);
+  registerMonitorCommands(program);
   return program;
 }
 

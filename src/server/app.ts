@@ -22,6 +22,7 @@ import type { PipelineServices } from '../pipelines/server.js';
 import { mlflowRegistryRoutes } from '../registry/mlflow-routes.js';
 import { registryRoutes } from '../registry/routes.js';
 import { servingRoutes } from '../serving/routes.js';
+import { monitorRoutes } from '../monitoring/monitors/routes.js';
 import { createServing, type ServingServices } from '../serving/server.js';
 import { resolveServingConfig } from '../serving/config.js';
 
@@ -76,6 +77,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
         { name: 'pipelines', description: 'Pipelines of flywheel.yaml, their runs, steps, schedules and triggers' },
         { name: 'models', description: 'The model registry: registered models, versions, aliases, stages, model URIs' },
         { name: 'deployments', description: 'Deployments and their traffic policies, predictions, the prediction log and feedback' },
+        { name: 'monitors', description: 'Monitors on deployments and datasets: drift, data quality, performance, latency, alerts' },
       ],
     },
     // Only Flywheel's own API is described; MLflow's routes follow MLflow's protos.
@@ -97,6 +99,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(qualityRoutes, { ctx, prefix: '/api/v1' });
   await app.register(lineageRoutes, { ctx, prefix: '/api/v1' });
   await app.register(registryRoutes, { ctx, prefix: '/api/v1' });
+  await app.register(monitorRoutes, { ctx, prefix: '/api/v1' });
   await app.register(pipelinesRoutes, { ctx, host: options.pipelines?.host, scheduler: options.pipelines?.scheduler, prefix: '/api/v1' });
 
   if (options.serving !== false) {

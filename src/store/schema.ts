@@ -317,6 +317,19 @@ export interface PredictionFeedbackTable {
   actor: string;
 }
 
+export interface MonitorsTable {
+  monitor_id: string;
+  name: string;
+  /** The monitor definition as JSON (src/monitoring/monitors/types.ts). */
+  definition: string;
+  /** Rule name → alert state, as JSON. */
+  alert_state: string;
+  executions: number;
+  last_run_time: number | null;
+  creation_time: number;
+  last_updated_time: number;
+}
+
 export interface Database {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -345,4 +358,5 @@ export interface Database {
   deployment_revisions: DeploymentRevisionsTable;
   prediction_log: PredictionLogTable;
   prediction_feedback: PredictionFeedbackTable;
+  monitors: MonitorsTable;
 }

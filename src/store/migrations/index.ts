@@ -14,6 +14,7 @@ import * as m0007 from './0007_schedules.js';
 import * as m0008 from './0008_pipeline_workers.js';
 import * as m0009 from './0009_registry.js';
 import * as m0010 from './0010_serving.js';
+import * as m0011 from './0011_monitoring.js';
 
 type AdapterMigration = { up(db: Kysely<any>, adapter: StoreAdapter): Promise<void> };
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, AdapterMigration> = {
   '0008_pipeline_workers': m0008,
   '0009_registry': m0009,
   '0010_serving': m0010,
+  '0011_monitoring': m0011,
 };
 
 export class FlywheelMigrations implements MigrationProvider {
